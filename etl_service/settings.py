@@ -1,0 +1,111 @@
+"""The one configuration object, read once at an entry point and passed down."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("data")
+
+
+class SourceMode(StrEnum):
+    """Where sources come from."""
+
+    AUTO = "auto"  # live, falling back to the bundled snapshot when the network fails
+    LIVE = "live"
+    SNAPSHOT = "snapshot"
+
+
+class HttpSettings(BaseModel):
+    """HTTP client behaviour shared by every remote source."""
+
+    timeout_s: float = 20.0
+    max_retries: int = 5
+    backoff_base_s: float = 0.5
+    backoff_max_s: float = 30.0
+    cache_dir: Path = DEFAULT_DATA_DIR / "cache" / "http"
+
+
+class SecSettings(BaseModel):
+    """SEC EDGAR access."""
+
+    base_url: str = "https://data.sec.gov"
+    max_requests_per_s: float = 10.0
+    bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
+
+
+class SnowflakeSettings(BaseModel):
+    """Snowflake connection (the account may be a local fakesnow server in tests)."""
+
+    account: str | None = None
+    user: str | None = None
+    password: SecretStr | None = None
+    database: str = "ETL"
+    schema_name: str = Field(default="PUBLIC", alias="schema")
+    warehouse: str | None = None
+    role: str | None = None
+    host: str | None = None
+    port: int | None = None
+    protocol: str = "https"
+
+
+class SparkSettings(BaseModel):
+    """Spark session settings."""
+
+    master: str = "local[*]"
+    jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
+    shuffle_partitions: int | None = None  # None: sized to the data
+    ui_enabled: bool = False
+
+
+class QualitySettings(BaseModel):
+    """Data-quality thresholds."""
+
+    constituents_min: int = 495
+    constituents_max: int = 510
+    margin_min: float = -10.0
+    margin_max: float = 1.0
+
+
+class Settings(BaseSettings):
+    """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ETL_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    database_url: SecretStr = SecretStr(f"sqlite:///{DEFAULT_DATA_DIR / 'etl.db'}")
+    lake_uri: str = str(DEFAULT_DATA_DIR / "lake")
+    source: SourceMode = SourceMode.AUTO
+
+    wikipedia_url: str = "https://en.wikipedia.org/wiki/List_of_S%26P_500_companies"
+    user_agent: str = "etl-service/0.1 (https://github.com/etl-service/etl-service)"
+    sec_user_agent: str | None = None
+    fmp_api_key: SecretStr | None = None
+    fmp_base_url: str = "https://financialmodelingprep.com"
+
+    aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    aws_profile: str | None = None
+    aws_access_key_id: SecretStr | None = None
+    aws_secret_access_key: SecretStr | None = None
+
+    http: HttpSettings = HttpSettings()
+    sec: SecSettings = SecSettings()
+    snowflake: SnowflakeSettings = SnowflakeSettings()
+    spark: SparkSettings = SparkSettings()
+    quality: QualitySettings = QualitySettings()
+
+    @property
+    def database_url_value(self) -> str:
+        """The database URL in clear, for building the engine only; never log it."""
+        return self.database_url.get_secret_value()

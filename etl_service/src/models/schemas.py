@@ -1,0 +1,244 @@
+"""Canonical table schemas, declared once; every store maps them to its own types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pyarrow as pa
+
+
+class ColumnType(StrEnum):
+    """Canonical column types."""
+
+    STRING = "string"
+    INT64 = "int64"
+    FLOAT64 = "float64"
+    BOOL = "bool"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    JSON = "json"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    type: ColumnType
+    nullable: bool = True
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A canonical table: columns, natural key and a one-line description."""
+
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    doc: str
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+S, I, F, B, D, T, J = (
+    ColumnType.STRING,
+    ColumnType.INT64,
+    ColumnType.FLOAT64,
+    ColumnType.BOOL,
+    ColumnType.DATE,
+    ColumnType.TIMESTAMP,
+    ColumnType.JSON,
+)
+
+
+def _c(name: str, type_: ColumnType, nullable: bool = True, doc: str = "") -> Column:
+    return Column(name, type_, nullable, doc)
+
+
+SUB_INDUSTRIES = TableSpec(
+    "sub_industries",
+    (_c("sub_industry", S, False), _c("sector", S, False)),
+    key=("sub_industry",),
+    doc="GICS sub-industries and the sector each belongs to.",
+)
+
+COMPANIES = TableSpec(
+    "companies",
+    (
+        _c("ticker", S, False, "canonical ticker as the index lists it, e.g. BRK.B"),
+        _c("name", S, False),
+        _c("cik", S, True, "zero-padded 10-digit SEC CIK; not unique (GOOGL/GOOG)"),
+        _c("sector", S, False),
+        _c("sub_industry", S, False),
+        _c("headquarters", S),
+        _c("hq_city", S),
+        _c("hq_region", S, True, "US state, or country outside the US"),
+        _c("date_added", D),
+        _c("year_founded", I),
+        _c("founded_raw", S),
+        _c("aliases", S, True, "other vendors' spellings, '|'-separated (BRK-B|BRKB)"),
+        _c("source_revision", S, True, "Wikipedia revision id the row was read from"),
+    ),
+    key=("ticker",),
+    doc="Current S&P 500 constituents.",
+)
+
+INDEX_CHANGES = TableSpec(
+    "index_changes",
+    (
+        _c("change_key", S, False, "date|added|removed, the natural key"),
+        _c("change_date", D, False),
+        _c("added_ticker", S),
+        _c("added_name", S),
+        _c("removed_ticker", S),
+        _c("removed_name", S),
+        _c("reason", S),
+    ),
+    key=("change_key",),
+    doc="Selected changes to the list of S&P 500 components.",
+)
+
+INDEX_MEMBERSHIP = TableSpec(
+    "index_membership",
+    (
+        _c("ticker", S, False),
+        _c("cik", S),
+        _c("valid_from", D, False),
+        _c("valid_to", D, True, "exclusive end; null while still a member"),
+        _c("derivation", S, False, "how the span was established"),
+    ),
+    key=("ticker", "valid_from"),
+    doc="Point-in-time index membership (SCD-2 spans).",
+)
+
+QUARTERLY_REPORTS = TableSpec(
+    "quarterly_reports",
+    (
+        _c("cik", S, False),
+        _c("fiscal_year", I, False),
+        _c("fiscal_quarter", I, False),
+        _c("period_start", D, False),
+        _c("period_end", D, False),
+        _c("revenue", I, True, "USD as reported"),
+        _c("net_income", I, True, "USD as reported"),
+        _c("eps_basic", F, True, "USD per share"),
+        _c("eps_diluted", F, True, "USD per share"),
+        _c("profit_margin", F, True, "net_income / revenue as a fraction (0.25 = 25%)"),
+        _c("revenue_concept", S),
+        _c("form", S),
+        _c("accession", S),
+        _c("filed", D),
+        _c("derived", B, False, "true when any value was derived rather than reported"),
+        _c("derivation", S, True, "how each derived value was obtained"),
+    ),
+    key=("cik", "period_end"),
+    doc="Quarterly income-statement figures per company and fiscal quarter.",
+)
+
+PRICES_PE = TableSpec(
+    "prices_pe",
+    (
+        _c("ticker", S, False),
+        _c("cik", S),
+        _c("period_end", D, False, "fiscal period end the price and EPS refer to"),
+        _c("fiscal_year", I),
+        _c("fiscal_quarter", I),
+        _c("price_date", D, True, "trading day whose close was used"),
+        _c("closing_price", F),
+        _c("eps_ttm", F, True, "sum of the last four fiscal quarters' diluted EPS"),
+        _c("price_earnings_ratio", F, True, "closing_price / eps_ttm; null when undefined"),
+        _c("price_source", S),
+        _c("note", S, True, "why a value is null"),
+    ),
+    key=("ticker", "period_end"),
+    doc="Quarter-end close, trailing-twelve-month EPS and P/E.",
+)
+
+SECTOR_AGGREGATES = TableSpec(
+    "sector_aggregates",
+    (
+        _c("level", S, False, "sector or sub_industry"),
+        _c("name", S, False),
+        _c("quarter_end", D, False, "calendar quarter end"),
+        _c("n_companies", I, False),
+        _c("avg_revenue", F),
+        _c("avg_net_income", F),
+        _c("avg_eps_diluted", F),
+        _c("avg_profit_margin", F),
+        _c("avg_closing_price", F),
+        _c("avg_pe", F),
+    ),
+    key=("level", "name", "quarter_end"),
+    doc="Per calendar quarter averages for each sector and sub-industry, as-of membership.",
+)
+
+QUARANTINE = TableSpec(
+    "quarantine",
+    (
+        _c("run_id", S, False),
+        _c("table_name", S, False),
+        _c("record_key", S, False),
+        _c("reason", S, False),
+        _c("source", S),
+        _c("record", J),
+    ),
+    key=("run_id", "table_name", "record_key", "reason"),
+    doc="Rows rejected by parsing or data-quality rules, with their reason.",
+)
+
+PIPELINE_RUNS = TableSpec(
+    "pipeline_runs",
+    (
+        _c("run_id", S, False),
+        _c("started_at", T, False),
+        _c("finished_at", T),
+        _c("status", S, False, "running, succeeded or failed"),
+        _c("engine", S, False),
+        _c("source", S, False),
+        _c("rows", J),
+        _c("data_quality", J),
+        _c("warnings", J),
+        _c("error", S),
+    ),
+    key=("run_id",),
+    doc="One row per pipeline run: status, timings, row counts and data-quality results.",
+)
+
+DATA_TABLES: tuple[TableSpec, ...] = (
+    SUB_INDUSTRIES,
+    COMPANIES,
+    INDEX_CHANGES,
+    INDEX_MEMBERSHIP,
+    QUARTERLY_REPORTS,
+    PRICES_PE,
+    SECTOR_AGGREGATES,
+)
+ALL_TABLES: tuple[TableSpec, ...] = (*DATA_TABLES, QUARANTINE, PIPELINE_RUNS)
+TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}
+
+_ARROW_TYPES: dict[ColumnType, pa.DataType] = {
+    ColumnType.STRING: pa.string(),
+    ColumnType.INT64: pa.int64(),
+    ColumnType.FLOAT64: pa.float64(),
+    ColumnType.BOOL: pa.bool_(),
+    ColumnType.DATE: pa.date32(),
+    ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
+    ColumnType.JSON: pa.string(),
+}
+
+
+def arrow_schema(spec: TableSpec) -> pa.Schema:
+    """The Arrow schema of a canonical table."""
+    return pa.schema(
+        [pa.field(c.name, _ARROW_TYPES[c.type], nullable=c.nullable) for c in spec.columns]
+    )

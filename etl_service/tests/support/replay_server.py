@@ -1,0 +1,112 @@
+"""A local HTTP server on 127.0.0.1 that replays recorded bodies and injects faults."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Reply:
+    """One scripted response; ``delay_s`` simulates a slow server (client timeouts)."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+@dataclass
+class SeenRequest:
+    """A request the server received."""
+
+    path: str
+    headers: dict[str, str]
+    at: float
+
+
+class ReplayServer:
+    """Serves scripted replies per path; the last reply of a path repeats once the script ends."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
+        self._last: dict[str, Reply] = {}
+        self.requests: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+    def script(self, path: str, *replies: Reply) -> None:
+        with self._lock:
+            self._scripts[path].extend(replies)
+
+    def hits(self, path: str) -> list[SeenRequest]:
+        return [r for r in self.requests if r.path.split("?")[0] == path]
+
+    def _next_reply(self, path: str) -> Reply:
+        with self._lock:
+            queue = self._scripts.get(path.split("?")[0])
+            if queue:
+                reply = queue.popleft()
+                self._last[path.split("?")[0]] = reply
+                return reply
+            return self._last.get(path.split("?")[0], Reply(404, b"not scripted"))
+
+    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                with server._lock:
+                    server.requests.append(
+                        SeenRequest(self.path, dict(self.headers.items()), time.monotonic())
+                    )
+                reply = server._next_reply(self.path)
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                try:
+                    self.send_response(reply.status)
+                    for key, value in reply.headers.items():
+                        self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(reply.body)))
+                    self.end_headers()
+                    self.wfile.write(reply.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def replay_server() -> Iterator[ReplayServer]:
+    """Start a ReplayServer for the duration of the block."""
+    server = ReplayServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
