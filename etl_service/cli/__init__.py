@@ -15,12 +15,16 @@ from etl_service.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-_EXIT_HELP = "\b\nExit codes:\n" + "\n".join(f"  {code}  {what}" for what, code in EXIT_CODES.items())
+_EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
+    f"  {code}  {what}" for what, code in EXIT_CODES.items()
+)
 
 
 @click.group(epilog=_EXIT_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="etl-service")
-@click.option("--log-format", type=click.Choice(["human", "json"]), default="human", show_default=True)
+@click.option(
+    "--log-format", type=click.Choice(["human", "json"]), default="human", show_default=True
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log at DEBUG level.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.pass_context
@@ -62,7 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             raise
-        click.echo(f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", err=True)
+        click.echo(
+            f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            err=True,
+        )
         return 1
     return 0
 

@@ -1,4 +1,4 @@
-"""Log handlers for the command line: human-readable or JSON lines. Library code never calls this."""
+"""Log handlers for the command line (human or JSON lines); library code never calls this."""
 
 from __future__ import annotations
 

@@ -42,5 +42,3 @@ def write_table(table: pa.Table, fmt: str, out: Path | None) -> None:
     tmp = out.with_name(f".{out.name}.tmp")
     tmp.write_bytes(data)
     tmp.replace(out)
-
-

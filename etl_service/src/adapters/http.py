@@ -62,25 +62,26 @@ class RateLimiter:
 
 
 class DiskCache:
-    """Bodies and validators (ETag, Last-Modified) on disk, keyed by URL."""
+    """Bodies and validators (ETag, Last-Modified) on disk, keyed by the full request URL."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def _paths(self, url: str) -> tuple[Path, Path]:
-        digest = hashlib.sha256(url.encode()).hexdigest()[:32]
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
         return self.root / f"{digest}.body", self.root / f"{digest}.json"
 
-    def get(self, url: str) -> tuple[bytes, dict[str, str]] | None:
-        body_path, meta_path = self._paths(url)
+    def get(self, key: str) -> tuple[bytes, dict[str, str]] | None:
+        body_path, meta_path = self._paths(key)
         if not (body_path.exists() and meta_path.exists()):
             return None
         meta = json.loads(meta_path.read_text())
         return body_path.read_bytes(), dict(meta.get("headers", {}))
 
-    def put(self, url: str, body: bytes, headers: dict[str, str]) -> None:
+    def put(self, key: str, url: str, body: bytes, headers: dict[str, str]) -> None:
+        """Store ``body`` under ``key``; ``url`` (without secrets) is kept for humans."""
         self.root.mkdir(parents=True, exist_ok=True)
-        body_path, meta_path = self._paths(url)
+        body_path, meta_path = self._paths(key)
         keep = {k: v for k, v in headers.items() if k in ("etag", "last-modified", "content-type")}
         for path, data in (
             (body_path, body),
@@ -139,7 +140,9 @@ class HttpFetcher:
 
     def get(self, url: str, params: dict[str, str] | None = None) -> FetchResult:
         """Fetch ``url``; raise SourceUnavailableError after the retries are spent."""
-        cached = self._cache.get(url) if self.use_cache else None
+        # The key covers the query (which may hold an API key); only its hash is stored.
+        cache_key = str(httpx.URL(url, params=params))
+        cached = self._cache.get(cache_key) if self.use_cache else None
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if cached:
             if etag := cached[1].get("etag"):
@@ -172,7 +175,7 @@ class HttpFetcher:
             if response.status_code == 200:
                 body = response.content
                 if self.use_cache:
-                    self._cache.put(url, body, resp_headers)
+                    self._cache.put(cache_key, url, body, resp_headers)
                 return FetchResult(url, 200, body, resp_headers, now)
             last_problem = f"HTTP {response.status_code}"
             if response.status_code not in self.retry_statuses:

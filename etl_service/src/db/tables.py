@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from etl_service.src.models.schemas import ALL_TABLES, ColumnType, TableSpec
 
 metadata = sa.MetaData()
 
-_SQL_TYPES: dict[ColumnType, sa.types.TypeEngine[object]] = {
+_SQL_TYPES: dict[ColumnType, sa.types.TypeEngine[Any]] = {
     ColumnType.STRING: sa.Text(),
     ColumnType.INT64: sa.BigInteger(),
     ColumnType.FLOAT64: sa.Double(),
@@ -19,7 +21,7 @@ _SQL_TYPES: dict[ColumnType, sa.types.TypeEngine[object]] = {
 }
 
 
-def sql_type(column_type: ColumnType) -> sa.types.TypeEngine[object]:
+def sql_type(column_type: ColumnType) -> sa.types.TypeEngine[Any]:
     """The SQLAlchemy type of a canonical column type."""
     return _SQL_TYPES[column_type]
 
@@ -28,8 +30,10 @@ def _table(spec: TableSpec) -> sa.Table:
     return sa.Table(
         spec.name,
         metadata,
-        *(sa.Column(c.name, sql_type(c.type), nullable=c.nullable, comment=c.doc or None)
-          for c in spec.columns),
+        *(
+            sa.Column(c.name, sql_type(c.type), nullable=c.nullable, comment=c.doc or None)
+            for c in spec.columns
+        ),
         sa.PrimaryKeyConstraint(*spec.key, name=f"pk_{spec.name}"),
         comment=spec.doc,
     )

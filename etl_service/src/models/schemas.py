@@ -50,7 +50,7 @@ class TableSpec:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-S, I, F, B, D, T, J = (
+S, INT, F, B, D, T, J = (
     ColumnType.STRING,
     ColumnType.INT64,
     ColumnType.FLOAT64,
@@ -84,7 +84,7 @@ COMPANIES = TableSpec(
         _c("hq_city", S),
         _c("hq_region", S, True, "US state, or country outside the US"),
         _c("date_added", D),
-        _c("year_founded", I),
+        _c("year_founded", INT),
         _c("founded_raw", S),
         _c("aliases", S, True, "other vendors' spellings, '|'-separated (BRK-B|BRKB)"),
         _c("source_revision", S, True, "Wikipedia revision id the row was read from"),
@@ -125,12 +125,12 @@ QUARTERLY_REPORTS = TableSpec(
     "quarterly_reports",
     (
         _c("cik", S, False),
-        _c("fiscal_year", I, False),
-        _c("fiscal_quarter", I, False),
+        _c("fiscal_year", INT, False),
+        _c("fiscal_quarter", INT, False),
         _c("period_start", D, False),
         _c("period_end", D, False),
-        _c("revenue", I, True, "USD as reported"),
-        _c("net_income", I, True, "USD as reported"),
+        _c("revenue", INT, True, "USD as reported"),
+        _c("net_income", INT, True, "USD as reported"),
         _c("eps_basic", F, True, "USD per share"),
         _c("eps_diluted", F, True, "USD per share"),
         _c("profit_margin", F, True, "net_income / revenue as a fraction (0.25 = 25%)"),
@@ -151,8 +151,8 @@ PRICES_PE = TableSpec(
         _c("ticker", S, False),
         _c("cik", S),
         _c("period_end", D, False, "fiscal period end the price and EPS refer to"),
-        _c("fiscal_year", I),
-        _c("fiscal_quarter", I),
+        _c("fiscal_year", INT),
+        _c("fiscal_quarter", INT),
         _c("price_date", D, True, "trading day whose close was used"),
         _c("closing_price", F),
         _c("eps_ttm", F, True, "sum of the last four fiscal quarters' diluted EPS"),
@@ -170,7 +170,7 @@ SECTOR_AGGREGATES = TableSpec(
         _c("level", S, False, "sector or sub_industry"),
         _c("name", S, False),
         _c("quarter_end", D, False, "calendar quarter end"),
-        _c("n_companies", I, False),
+        _c("n_companies", INT, False),
         _c("avg_revenue", F),
         _c("avg_net_income", F),
         _c("avg_eps_diluted", F),

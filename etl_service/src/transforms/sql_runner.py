@@ -20,14 +20,16 @@ def load_sql(name: str) -> str:
     return (resources.files("etl_service.src.transforms") / "sql" / f"{name}.sql").read_text()
 
 
-def run_duckdb(name: str, inputs: dict[str, pa.Table], con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
+def run_duckdb(
+    name: str, inputs: dict[str, pa.Table], con: duckdb.DuckDBPyConnection | None = None
+) -> pa.Table:
     """Run transformation ``name`` on DuckDB with ``inputs`` registered as views."""
     own = con is None
     con = con or duckdb.connect()
     try:
         for view, table in inputs.items():
             con.register(view, table)
-        result = con.execute(load_sql(name)).fetch_arrow_table()
+        result = con.sql(load_sql(name)).to_arrow_table()
         for view in inputs:
             con.unregister(view)
         return result
