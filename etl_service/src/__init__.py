@@ -1,0 +1,1 @@
+"""Core business logic: sources (adapters), stores (db), schemas and queries (models)."""

@@ -1,0 +1,1 @@
+"""Sources: Wikipedia, SEC EDGAR, FMP, prices, and the shared HTTP client."""

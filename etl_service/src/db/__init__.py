@@ -1,0 +1,1 @@
+"""Stores: database engine, migrations, loaders and run records."""

@@ -30,12 +30,8 @@ def _table(spec: TableSpec) -> sa.Table:
     return sa.Table(
         spec.name,
         metadata,
-        *(
-            sa.Column(c.name, sql_type(c.type), nullable=c.nullable, comment=c.doc or None)
-            for c in spec.columns
-        ),
+        *(sa.Column(c.name, sql_type(c.type), nullable=c.nullable) for c in spec.columns),
         sa.PrimaryKeyConstraint(*spec.key, name=f"pk_{spec.name}"),
-        comment=spec.doc,
     )
 
 

@@ -1,0 +1,1 @@
+"""Canonical schemas, tickers, quality results, queries and aggregations."""

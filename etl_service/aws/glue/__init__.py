@@ -1,0 +1,1 @@
+"""AWS Glue: the Glue job script and its Data Catalog integration."""

@@ -1,0 +1,1 @@
+"""AWS Lake Formation: data-lake registration, catalog databases and permissions."""

@@ -1,0 +1,1 @@
+"""Pipelines compose sources, transformations and stores; they hold no business logic."""

@@ -1,0 +1,70 @@
+"""The command line: version, help, db commands, exit codes and error lines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from etl_service import __version__
+from etl_service.cli import main
+from etl_service.errors import EXIT_CODES
+
+pytestmark = pytest.mark.unit
+
+
+def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for word in ("db", "extract", "Exit codes", "--log-format"):
+        assert word in out
+
+
+def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["db", "upgrade"]) == 0
+    db_file = Path("data/etl.db")
+    assert db_file.exists()
+    tables = set(sa.inspect(sa.create_engine(f"sqlite:///{db_file}")).get_table_names())
+    assert {"companies", "quarterly_reports", "prices_pe", "pipeline_runs"} <= tables
+    assert main(["db", "current"]) == 0
+    assert "current: 0001" in capsys.readouterr().out
+    assert main(["db", "downgrade"]) == 0
+    assert main(["db", "current"]) == 0
+    assert "current: base" in capsys.readouterr().out
+
+
+def test_unreachable_database_is_one_clear_line_with_its_exit_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ETL_DATABASE_URL", "postgresql://etl:s3cret@127.0.0.1:1/etl")
+    code = main(["db", "upgrade"])
+    err = capsys.readouterr().err
+    assert code == EXIT_CODES["store unavailable or load failed"]
+    assert err.startswith("error: cannot reach the database postgresql+psycopg://etl:***@")
+    assert "s3cret" not in err
+    assert "Traceback" not in err
+
+
+def test_unsupported_database_is_a_configuration_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ETL_DATABASE_URL", "mysql://x@h/db")
+    assert main(["db", "current"]) == EXIT_CODES["configuration"]
+    assert "unsupported database backend 'mysql'" in capsys.readouterr().err
+
+
+def test_debug_shows_the_traceback_and_json_logs_are_json(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ETL_DATABASE_URL", "postgresql://etl@127.0.0.1:1/etl")
+    assert main(["--debug", "--log-format", "json", "db", "upgrade"]) != 0
+    err_lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    record = json.loads(err_lines[0])
+    assert record["level"] == "error"
+    assert "Traceback" in record["exc"]

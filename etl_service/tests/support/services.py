@@ -1,0 +1,167 @@
+"""Start real services for tests and benchmarks: PostgreSQL 15, moto (AWS) and fakesnow.
+
+Each listens on 127.0.0.1 on a free port, keeps its files in a temp dir, and is stopped by
+its context manager.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def postgres_bin_dir() -> Path | None:
+    """The newest installed PostgreSQL server's bin folder, if any."""
+    found = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(p.split("/")[4])
+    )
+    if found:
+        return Path(found[-1]).parent
+    pg_ctl = shutil.which("pg_ctl")
+    return Path(pg_ctl).parent if pg_ctl else None
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    """A running PostgreSQL server."""
+
+    host: str
+    port: int
+    user: str
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://{self.user}@{self.host}:{self.port}/{database}"
+
+
+def _as_postgres_user(cmd: list[str]) -> list[str]:
+    # initdb and pg_ctl refuse to run as root, so run them as the postgres system user.
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+@contextmanager
+def postgres_server() -> Iterator[PostgresServer]:
+    """Run a throwaway PostgreSQL cluster (trust auth on 127.0.0.1) for the block."""
+    bin_dir = postgres_bin_dir()
+    if bin_dir is None:
+        raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
+    root = Path(tempfile.mkdtemp(prefix="etl-pg-"))
+    if os.geteuid() == 0:
+        pw = pwd.getpwnam("postgres")
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+    data, log = root / "data", root / "server.log"
+    port = free_port()
+    run = subprocess.run
+    run(
+        _as_postgres_user(
+            [
+                str(bin_dir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C.UTF-8",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    opts = (
+        f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
+        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+    )
+    run(
+        _as_postgres_user(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield PostgresServer("127.0.0.1", port, "postgres")
+    finally:
+        run(
+            _as_postgres_user(
+                [str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]
+            ),
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class MotoServer:
+    """A running moto server (the local AWS endpoint)."""
+
+    endpoint_url: str
+    region: str = "us-east-1"
+    access_key: str = "testing"
+    secret_key: str = "testing"  # moto accepts any credentials
+
+
+@contextmanager
+def moto_server() -> Iterator[MotoServer]:
+    """Run moto's threaded server for the block."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield MotoServer(f"http://127.0.0.1:{port}")
+    finally:
+        server.stop()
+
+
+@contextmanager
+def fakesnow_server() -> Iterator[dict[str, Any]]:
+    """Run a fakesnow server (the local Snowflake endpoint); yields connection kwargs."""
+    import fakesnow
+
+    with fakesnow.server() as kwargs:
+        yield kwargs
+
+
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout_s}s")
