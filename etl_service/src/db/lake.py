@@ -1,0 +1,180 @@
+"""The Parquet data lake: zones raw/, processed/ and curated/, published atomically.
+
+Each table lives in ``<root>/<zone>/<table>/``. A write goes to a new version folder
+``v=<version>/`` (optionally hive-partitioned) and becomes visible only when the manifest
+``_current.json`` is replaced, which is atomic on a local disk (rename) and on S3 (one PUT).
+Readers follow the manifest, so they never see half a table. A table whose content hash
+equals the published one is not written again, so a rerun changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.dataset as pads
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
+
+logger = logging.getLogger(__name__)
+
+MANIFEST = "_current.json"
+
+
+class Zone(StrEnum):
+    """Lake zones."""
+
+    RAW = "raw"
+    PROCESSED = "processed"
+    CURATED = "curated"
+
+
+@dataclass(frozen=True)
+class Published:
+    """The result of publishing one table."""
+
+    table: str
+    version: str
+    path: str
+    rows: int
+    changed: bool
+
+
+def content_hash(table: pa.Table) -> str:
+    """A hash of the table's schema and rows (Arrow IPC bytes), stable across runs."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table.combine_chunks())
+    return hashlib.sha256(sink.getvalue().to_pybytes()).hexdigest()
+
+
+class Lake:
+    """A lake rooted at ``root`` on ``filesystem`` (local folder or S3 bucket/prefix)."""
+
+    def __init__(self, filesystem: pafs.FileSystem, root: str, uri: str | None = None) -> None:
+        self.fs = filesystem
+        self.root = root.rstrip("/")
+        self.uri = uri or root
+
+    def path(self, zone: Zone, *parts: str) -> str:
+        return "/".join([self.root, str(zone), *parts])
+
+    def check_writable(self) -> None:
+        """Fail early, before anything is loaded, when the lake root cannot be written."""
+        probe = self.path(Zone.PROCESSED, f".probe-{uuid.uuid4().hex}")
+        try:
+            self.fs.create_dir(self.path(Zone.PROCESSED), recursive=True)
+            with self.fs.open_output_stream(probe) as out:
+                out.write(b"ok")
+            self.fs.delete_file(probe)
+        except OSError as exc:
+            raise StoreUnavailableError(f"the lake {self.uri} is not writable: {exc}") from exc
+
+    def manifest(self, zone: Zone, table: str) -> dict[str, Any] | None:
+        """The published manifest of a table, or None when it was never published."""
+        try:
+            with self.fs.open_input_stream(self.path(zone, table, MANIFEST)) as stream:
+                loaded: dict[str, Any] = json.loads(stream.read())
+                return loaded
+        except FileNotFoundError:
+            return None
+
+    def publish(
+        self,
+        zone: Zone,
+        name: str,
+        table: pa.Table,
+        partition_by: list[str] | None = None,
+        version: str | None = None,
+    ) -> Published:
+        """Write ``table`` as a new version and switch the manifest to it."""
+        digest = content_hash(table)
+        current = self.manifest(zone, name)
+        if current and current.get("sha256") == digest:
+            return Published(name, current["version"], current["path"], table.num_rows, False)
+        version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + uuid.uuid4().hex[:6]
+        folder = self.path(zone, name, f"v={version}")
+        try:
+            self.fs.create_dir(folder, recursive=True)
+            if partition_by:
+                pq.write_to_dataset(
+                    table,
+                    folder,
+                    partition_cols=partition_by,
+                    filesystem=self.fs,
+                    basename_template="part-{i}.parquet",
+                    existing_data_behavior="error",
+                )
+            else:
+                pq.write_table(table, f"{folder}/part-0.parquet", filesystem=self.fs)
+            manifest = {
+                "table": name,
+                "version": version,
+                "path": folder,
+                "rows": table.num_rows,
+                "sha256": digest,
+                "partition_by": partition_by or [],
+                "published_at": datetime.now(UTC).isoformat(),
+                "previous": current["version"] if current else None,
+            }
+            self._write_atomically(self.path(zone, name, MANIFEST), json.dumps(manifest, indent=1))
+        except OSError as exc:
+            raise LoadError(f"writing {name} to the lake {self.uri} failed: {exc}") from exc
+        self._drop_old_versions(zone, name, keep={version, manifest["previous"]})
+        return Published(name, version, folder, table.num_rows, True)
+
+    def read(self, zone: Zone, name: str) -> pa.Table:
+        """Read the published version of a table."""
+        manifest = self.manifest(zone, name)
+        if manifest is None:
+            raise ConfigError(f"{name} has not been published to {self.uri}/{zone}")
+        dataset = pads.dataset(
+            manifest["path"],
+            filesystem=self.fs,
+            format="parquet",
+            partitioning="hive" if manifest["partition_by"] else None,
+        )
+        return dataset.to_table()
+
+    def _write_atomically(self, path: str, text: str) -> None:
+        if isinstance(self.fs, pafs.LocalFileSystem):
+            tmp = f"{path}.{uuid.uuid4().hex}.tmp"
+            with self.fs.open_output_stream(tmp) as out:
+                out.write(text.encode())
+            self.fs.move(tmp, path)  # rename(2): atomic on one filesystem
+        else:
+            with self.fs.open_output_stream(path) as out:  # one PUT: atomic on S3
+                out.write(text.encode())
+
+    def _drop_old_versions(self, zone: Zone, name: str, keep: set[str | None]) -> None:
+        selector = pafs.FileSelector(self.path(zone, name), allow_not_found=True)
+        for info in self.fs.get_file_info(selector):
+            version = info.base_name.removeprefix("v=")
+            if info.type == pafs.FileType.Directory and version not in keep:
+                try:
+                    self.fs.delete_dir(info.path)
+                except OSError:
+                    logger.warning("could not remove old lake version %s", info.path)
+
+
+def open_lake(uri: str, s3: pafs.FileSystem | None = None) -> Lake:
+    """A Lake for a local path or an ``s3://bucket/prefix`` URI (``s3`` is the injected FS)."""
+    if uri.startswith("s3://"):
+        if s3 is None:
+            raise ConfigError("an s3:// lake needs an S3 filesystem (see ETL_AWS_* settings)")
+        return Lake(s3, uri.removeprefix("s3://"), uri)
+    if "://" in uri and not uri.startswith("file://"):
+        raise ConfigError(f"unsupported lake URI {uri!r}: use a local path or s3://bucket/prefix")
+    local = uri.removeprefix("file://")
+    from pathlib import Path
+
+    return Lake(pafs.LocalFileSystem(), str(Path(local).absolute()), uri)
