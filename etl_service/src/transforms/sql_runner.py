@@ -36,3 +36,23 @@ def run_duckdb(
     finally:
         if own:
             con.close()
+
+
+class DuckDbEngine:
+    """Runs SQL over Arrow tables registered by name, in one in-memory DuckDB."""
+
+    def __init__(self) -> None:
+        self._con = duckdb.connect()
+
+    def register(self, name: str, table: pa.Table) -> None:
+        self._con.register(name, table)
+
+    def query(self, sql: str) -> pa.Table:
+        return self._con.sql(sql).to_arrow_table()
+
+    def run(self, name: str) -> pa.Table:
+        """Run the shared transformation ``name`` over the registered tables."""
+        return self.query(load_sql(name))
+
+    def close(self) -> None:
+        self._con.close()

@@ -1,0 +1,184 @@
+"""Data-quality rules, defined once as SQL that DuckDB and Spark both run.
+
+A rule selects the rows that fail it. Critical rules abort the load. Row rules with a
+``predicate`` quarantine the failing rows (kept in the quarantine table with the rule as
+the reason) and let the rest through, recorded as a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from etl_service.settings import QualitySettings
+from etl_service.src.models.quality import CheckResult, Severity
+from etl_service.src.models.records import Rejected
+from etl_service.src.models.schemas import TABLES_BY_NAME, TableSpec
+
+GICS_SECTORS: frozenset[str] = frozenset(
+    {
+        "Communication Services",
+        "Consumer Discretionary",
+        "Consumer Staples",
+        "Energy",
+        "Financials",
+        "Health Care",
+        "Industrials",
+        "Information Technology",
+        "Materials",
+        "Real Estate",
+        "Utilities",
+    }
+)
+
+SAMPLE_ROWS = 5
+
+
+class SqlEngine(Protocol):
+    """Runs queries over named tables (DuckDB over Arrow, or Spark over temp views)."""
+
+    def register(self, name: str, table: pa.Table) -> None: ...
+
+    def query(self, sql: str) -> pa.Table: ...
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule on one table; ``predicate`` makes it a quarantining row rule."""
+
+    name: str
+    table: str
+    severity: Severity
+    failing_sql: str
+    predicate: str | None = None
+
+
+def _row_rule(name: str, table: str, predicate: str) -> Rule:
+    return Rule(
+        name, table, Severity.WARNING, f"SELECT * FROM {table} WHERE {predicate}", predicate
+    )
+
+
+def _not_null_rule(spec: TableSpec) -> Rule:
+    required = [c.name for c in spec.columns if not c.nullable]
+    predicate = " OR ".join(f"{c} IS NULL" for c in required)
+    return Rule(
+        "not_null", spec.name, Severity.CRITICAL, f"SELECT * FROM {spec.name} WHERE {predicate}"
+    )
+
+
+def _unique_key_rule(spec: TableSpec) -> Rule:
+    key = ", ".join(spec.key)
+    sql = f"SELECT {key}, COUNT(*) AS copies FROM {spec.name} GROUP BY {key} HAVING COUNT(*) > 1"
+    return Rule("unique_key", spec.name, Severity.CRITICAL, sql)
+
+
+def rules(present: set[str], settings: QualitySettings) -> list[Rule]:
+    """The rules that apply to the tables ``present``."""
+    out: list[Rule] = []
+    for name in sorted(present & set(TABLES_BY_NAME)):
+        out += [_not_null_rule(TABLES_BY_NAME[name]), _unique_key_rule(TABLES_BY_NAME[name])]
+    sectors = ", ".join(f"'{s}'" for s in sorted(GICS_SECTORS))
+    if "companies" in present:
+        out.append(
+            Rule(
+                "sector_is_gics",
+                "companies",
+                Severity.CRITICAL,
+                f"SELECT ticker, sector FROM companies WHERE sector NOT IN ({sectors})",
+            )
+        )
+        low, high = settings.constituents_min, settings.constituents_max
+        out.append(
+            Rule(
+                f"constituent_count_between_{low}_and_{high}",
+                "companies",
+                Severity.CRITICAL,
+                "SELECT COUNT(*) AS constituents FROM companies "
+                f"HAVING COUNT(*) < {low} OR COUNT(*) > {high}",
+            )
+        )
+    if {"companies", "sub_industries"} <= present:
+        out.append(
+            Rule(
+                "sub_industry_exists",
+                "companies",
+                Severity.CRITICAL,
+                "SELECT c.ticker, c.sub_industry FROM companies AS c "
+                "LEFT JOIN sub_industries AS s ON s.sub_industry = c.sub_industry "
+                "WHERE s.sub_industry IS NULL",
+            )
+        )
+    if "quarterly_reports" in present:
+        out.append(_row_rule("revenue_not_negative", "quarterly_reports", "revenue < 0"))
+        out.append(
+            _row_rule(
+                f"profit_margin_between_{settings.margin_min:g}_and_{settings.margin_max:g}",
+                "quarterly_reports",
+                f"profit_margin < {settings.margin_min} OR profit_margin > {settings.margin_max}",
+            )
+        )
+    if "prices_pe" in present:
+        out.append(_row_rule("closing_price_positive", "prices_pe", "closing_price <= 0"))
+    if {"prices_pe", "companies"} <= present:
+        out.append(
+            _row_rule(
+                "prices_pe_ticker_is_a_company",
+                "prices_pe",
+                "ticker NOT IN (SELECT ticker FROM companies)",
+            )
+        )
+    return out
+
+
+@dataclass
+class QualityOutcome:
+    """Results per rule, the tables without quarantined rows, and the quarantined rows."""
+
+    results: list[CheckResult]
+    tables: dict[str, pa.Table]
+    quarantined: list[Rejected]
+
+
+def _key_of(spec: TableSpec, row: Mapping[str, Any]) -> str:
+    return "|".join(str(row.get(k)) for k in spec.key)
+
+
+def evaluate(
+    engine: SqlEngine, tables: Mapping[str, pa.Table], settings: QualitySettings
+) -> QualityOutcome:
+    """Run every rule; quarantine the failing rows of row rules."""
+    results: list[CheckResult] = []
+    kept = dict(tables)
+    quarantined: list[Rejected] = []
+    for name, table in tables.items():
+        engine.register(name, table)
+    for rule in rules(set(tables), settings):
+        failing = engine.query(rule.failing_sql)
+        checked = tables[rule.table].num_rows
+        samples = failing.slice(0, SAMPLE_ROWS).to_pylist()
+        results.append(
+            CheckResult(
+                rule.name,
+                rule.table,
+                rule.severity,
+                failing.num_rows,
+                checked,
+                json.loads(json.dumps(samples, default=str)),
+            )
+        )
+        if rule.predicate and failing.num_rows:
+            spec = TABLES_BY_NAME[rule.table]
+            quarantined += [
+                Rejected(rule.table, _key_of(spec, row), f"data quality: {rule.name}", None, row)
+                for row in failing.to_pylist()
+            ]
+            kept[rule.table] = engine.query(
+                f"SELECT * FROM {rule.table} WHERE NOT COALESCE({rule.predicate}, false)"
+            )
+            engine.register(rule.table, kept[rule.table])
+    return QualityOutcome(results, kept, quarantined)

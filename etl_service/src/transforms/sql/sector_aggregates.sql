@@ -1,0 +1,115 @@
+-- Per calendar quarter averages for each GICS sector and sub-industry.
+-- A fiscal quarter counts in the calendar quarter that contains the day 45 days before its
+-- end (roughly its midpoint), so NVIDIA's quarter ending 2025-01-26 counts in 2024 Q4.
+-- A company counts in a quarter only if one of its tickers was in the index on that
+-- calendar quarter's last day (index_membership). Companies sharing a CIK (GOOGL/GOOG) count
+-- once; their closes and P/Es are averaged first. Sector and sub-industry are today's.
+-- avg_closing_price uses the close on or before the calendar quarter end (calendar_closes);
+-- avg_pe averages the P/E of the fiscal quarter (prices_pe), ignoring nulls.
+-- Inputs: companies, index_membership, quarterly_reports, prices_pe, calendar_closes.
+-- Runs unchanged on DuckDB and Spark SQL 3.5/4.x.
+WITH reports AS (
+    SELECT
+        cik,
+        period_end,
+        revenue,
+        net_income,
+        eps_diluted,
+        profit_margin,
+        LAST_DAY(
+            MAKE_DATE(
+                YEAR(period_end - INTERVAL 45 DAY), QUARTER(period_end - INTERVAL 45 DAY) * 3, 1
+            )
+        ) AS quarter_end
+    FROM quarterly_reports
+),
+
+firms AS (
+    SELECT cik, MIN(sector) AS sector, MIN(sub_industry) AS sub_industry
+    FROM companies
+    WHERE cik IS NOT NULL
+    GROUP BY cik
+),
+
+members AS (
+    SELECT DISTINCT r.cik, r.quarter_end
+    FROM reports AS r
+    JOIN companies AS c
+        ON c.cik = r.cik
+    JOIN index_membership AS m
+        ON m.ticker = c.ticker
+        AND m.valid_from <= r.quarter_end
+        AND (m.valid_to IS NULL OR m.valid_to > r.quarter_end)
+),
+
+pe AS (
+    SELECT cik, period_end, AVG(price_earnings_ratio) AS pe
+    FROM prices_pe
+    GROUP BY cik, period_end
+),
+
+closes AS (
+    SELECT c.cik, q.period_end AS quarter_end, AVG(q.closing_price) AS closing_price
+    FROM calendar_closes AS q
+    JOIN companies AS c
+        ON c.ticker = q.ticker
+    GROUP BY c.cik, q.period_end
+),
+
+facts AS (
+    SELECT
+        f.sector,
+        f.sub_industry,
+        r.quarter_end,
+        r.cik,
+        r.revenue,
+        r.net_income,
+        r.eps_diluted,
+        r.profit_margin,
+        cl.closing_price,
+        pe.pe
+    FROM reports AS r
+    JOIN members AS mb
+        ON mb.cik = r.cik
+        AND mb.quarter_end = r.quarter_end
+    JOIN firms AS f
+        ON f.cik = r.cik
+    LEFT JOIN pe
+        ON pe.cik = r.cik
+        AND pe.period_end = r.period_end
+    LEFT JOIN closes AS cl
+        ON cl.cik = r.cik
+        AND cl.quarter_end = r.quarter_end
+)
+
+SELECT
+    'sector' AS level,
+    sector AS name,
+    quarter_end,
+    COUNT(DISTINCT cik) AS n_companies,
+    AVG(CAST(revenue AS DOUBLE)) AS avg_revenue,
+    AVG(CAST(net_income AS DOUBLE)) AS avg_net_income,
+    AVG(eps_diluted) AS avg_eps_diluted,
+    AVG(profit_margin) AS avg_profit_margin,
+    AVG(closing_price) AS avg_closing_price,
+    AVG(pe) AS avg_pe
+FROM facts
+GROUP BY sector, quarter_end
+
+UNION ALL
+
+SELECT
+    'sub_industry' AS level,
+    sub_industry AS name,
+    quarter_end,
+    COUNT(DISTINCT cik) AS n_companies,
+    AVG(CAST(revenue AS DOUBLE)) AS avg_revenue,
+    AVG(CAST(net_income AS DOUBLE)) AS avg_net_income,
+    AVG(eps_diluted) AS avg_eps_diluted,
+    AVG(profit_margin) AS avg_profit_margin,
+    AVG(closing_price) AS avg_closing_price,
+    AVG(pe) AS avg_pe
+FROM facts
+GROUP BY sub_industry, quarter_end
+
+ORDER BY level, name, quarter_end
