@@ -49,6 +49,21 @@ class Published:
     changed: bool
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A written but not yet visible table version."""
+
+    zone: Zone
+    name: str
+    version: str
+    path: str
+    rows: int
+    sha256: str
+    partition_by: list[str]
+    previous: str | None
+    changed: bool
+
+
 def content_hash(table: pa.Table) -> str:
     """A hash of the table's schema and rows (Arrow IPC bytes), stable across runs."""
     sink = pa.BufferOutputStream()
@@ -88,19 +103,29 @@ class Lake:
         except FileNotFoundError:
             return None
 
-    def publish(
+    def stage(
         self,
         zone: Zone,
         name: str,
         table: pa.Table,
         partition_by: list[str] | None = None,
         version: str | None = None,
-    ) -> Published:
-        """Write ``table`` as a new version and switch the manifest to it."""
+    ) -> Staged:
+        """Write ``table`` as a new, not yet visible version (nothing if it is unchanged)."""
         digest = content_hash(table)
         current = self.manifest(zone, name)
         if current and current.get("sha256") == digest:
-            return Published(name, current["version"], current["path"], table.num_rows, False)
+            return Staged(
+                zone,
+                name,
+                current["version"],
+                current["path"],
+                table.num_rows,
+                digest,
+                partition_by or [],
+                current.get("previous"),
+                changed=False,
+            )
         version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + uuid.uuid4().hex[:6]
         folder = self.path(zone, name, f"v={version}")
         try:
@@ -116,21 +141,57 @@ class Lake:
                 )
             else:
                 pq.write_table(table, f"{folder}/part-0.parquet", filesystem=self.fs)
-            manifest = {
-                "table": name,
-                "version": version,
-                "path": folder,
-                "rows": table.num_rows,
-                "sha256": digest,
-                "partition_by": partition_by or [],
-                "published_at": datetime.now(UTC).isoformat(),
-                "previous": current["version"] if current else None,
-            }
-            self._write_atomically(self.path(zone, name, MANIFEST), json.dumps(manifest, indent=1))
         except OSError as exc:
             raise LoadError(f"writing {name} to the lake {self.uri} failed: {exc}") from exc
-        self._drop_old_versions(zone, name, keep={version, manifest["previous"]})
-        return Published(name, version, folder, table.num_rows, True)
+        previous = current["version"] if current else None
+        return Staged(
+            zone,
+            name,
+            version,
+            folder,
+            table.num_rows,
+            digest,
+            partition_by or [],
+            previous,
+            changed=True,
+        )
+
+    def commit(self, staged: Staged) -> Published:
+        """Make a staged version the current one by replacing the manifest."""
+        if staged.changed:
+            manifest = {
+                "table": staged.name,
+                "version": staged.version,
+                "path": staged.path,
+                "rows": staged.rows,
+                "sha256": staged.sha256,
+                "partition_by": staged.partition_by,
+                "published_at": datetime.now(UTC).isoformat(),
+                "previous": staged.previous,
+            }
+            target = self.path(staged.zone, staged.name, MANIFEST)
+            try:
+                self._write_atomically(target, json.dumps(manifest, indent=1))
+            except OSError as exc:
+                raise LoadError(f"publishing {staged.name} to {self.uri} failed: {exc}") from exc
+            self._drop_old_versions(staged.zone, staged.name, {staged.version, staged.previous})
+        return Published(staged.name, staged.version, staged.path, staged.rows, staged.changed)
+
+    def discard(self, staged: Staged) -> None:
+        """Remove a staged version that will not be committed."""
+        if staged.changed:
+            self.fs.delete_dir(staged.path)
+
+    def publish(
+        self,
+        zone: Zone,
+        name: str,
+        table: pa.Table,
+        partition_by: list[str] | None = None,
+        version: str | None = None,
+    ) -> Published:
+        """Stage and commit ``table`` in one step."""
+        return self.commit(self.stage(zone, name, table, partition_by, version))
 
     def read(self, zone: Zone, name: str) -> pa.Table:
         """Read the published version of a table."""

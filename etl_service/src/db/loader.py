@@ -35,6 +35,7 @@ class LoadMode(StrEnum):
 
     MERGE = "merge"  # upsert; keep rows the new data does not mention
     SYNC = "sync"  # upsert, then delete rows whose key is not in the new data
+    RECONCILE = "reconcile"  # insert new keys, leave existing rows as they are, delete missing
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def _staging_name(spec: TableSpec) -> str:
     return f"stg_{spec.name}"
 
 
-def _merge_sql(spec: TableSpec) -> str:
+def _merge_sql(spec: TableSpec, update: bool = True) -> str:
     cols = spec.column_names
     non_key = [c for c in cols if c not in spec.key]
     col_list = ", ".join(_q(c) for c in cols)
@@ -64,7 +65,7 @@ def _merge_sql(spec: TableSpec) -> str:
         f"SELECT {col_list} FROM {_staging_name(spec)} WHERE true "
         f"ON CONFLICT ({key_list}) "
     )
-    if not non_key:
+    if not non_key or not update:
         return sql + "DO NOTHING"
     sets = ", ".join(f"{_q(c)} = excluded.{_q(c)}" for c in non_key)
     changed = " OR ".join(
@@ -178,9 +179,11 @@ def load_tables(
                 data = conform(spec, table)
                 _create_staging(conn, spec)
                 stage(conn, spec, data)
-                upserted = conn.exec_driver_sql(_merge_sql(spec)).rowcount
+                mode = modes.get(name, LoadMode.MERGE)
+                merge = _merge_sql(spec, update=mode is not LoadMode.RECONCILE)
+                upserted = conn.exec_driver_sql(merge).rowcount
                 deleted = 0
-                if modes.get(name, LoadMode.MERGE) is LoadMode.SYNC:
+                if mode in (LoadMode.SYNC, LoadMode.RECONCILE):
                     deleted = conn.exec_driver_sql(_delete_missing_sql(spec)).rowcount
                 conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
                 results[name] = TableLoad(data.num_rows, upserted, deleted)

@@ -185,15 +185,15 @@ SECTOR_AGGREGATES = TableSpec(
 QUARANTINE = TableSpec(
     "quarantine",
     (
-        _c("run_id", S, False),
         _c("table_name", S, False),
         _c("record_key", S, False),
         _c("reason", S, False),
+        _c("first_run_id", S, False, "the run that first rejected the row"),
         _c("source", S),
         _c("record", J),
     ),
-    key=("run_id", "table_name", "record_key", "reason"),
-    doc="Rows rejected by parsing or data-quality rules, with their reason.",
+    key=("table_name", "record_key", "reason"),
+    doc="Rows rejected by parsing or data-quality rules in the latest run, with their reason.",
 )
 
 PIPELINE_RUNS = TableSpec(

@@ -53,6 +53,18 @@ def test_local_lake_contract(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
+def test_a_staged_version_stays_invisible_until_committed(tmp_path: Path) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    lake.publish(Zone.CURATED, "t", _table(1))
+    staged = lake.stage(Zone.CURATED, "t", _table(5))
+    assert lake.read(Zone.CURATED, "t").column("revenue").to_pylist() == [1, 2, 3]
+    lake.discard(staged)
+    assert not Path(staged.path).exists()
+    lake.commit(lake.stage(Zone.CURATED, "t", _table(5)))
+    assert lake.read(Zone.CURATED, "t").column("revenue").to_pylist() == [5, 2, 3]
+
+
+@pytest.mark.unit
 def test_unwritable_lake_is_reported_before_any_write(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         target: Path | str = "/proc/etl-lake"  # root ignores permission bits

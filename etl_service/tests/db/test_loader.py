@@ -13,7 +13,13 @@ from etl_service.errors import LoadError
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import create_engine
 from etl_service.src.db.loader import LoadMode, TableLoad, load_tables
-from etl_service.src.models.schemas import COMPANIES, PRICES_PE, QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import (
+    COMPANIES,
+    PRICES_PE,
+    QUARANTINE,
+    QUARTERLY_REPORTS,
+    arrow_schema,
+)
 
 
 @pytest.fixture(
@@ -116,3 +122,23 @@ def test_duplicate_keys_are_refused_before_anything_is_written(engine: sa.Engine
     with pytest.raises(LoadError, match="1 duplicate keys"):
         load_tables(engine, {"quarterly_reports": duplicate_keys}, {})
     assert [r[5] for r in _fetch(engine, "quarterly_reports")] == [1, 2]
+
+
+def test_reconcile_keeps_existing_rows_untouched_and_deletes_missing(engine: sa.Engine) -> None:
+    def rows(run: str, keys: list[str]) -> pa.Table:
+        return pa.Table.from_pylist(
+            [
+                {"table_name": "t", "record_key": k, "reason": "bad", "first_run_id": run}
+                | {"source": None, "record": None}
+                for k in keys
+            ],
+            schema=arrow_schema(QUARANTINE),
+        )
+
+    modes = {"quarantine": LoadMode.RECONCILE}
+    load_tables(engine, {"quarantine": rows("run1", ["a", "b"])}, modes)
+    result = load_tables(engine, {"quarantine": rows("run2", ["b", "c"])}, modes)
+    assert result["quarantine"] == TableLoad(2, 1, 1)
+    with engine.connect() as conn:
+        kept = conn.execute(sa.text("SELECT record_key, first_run_id FROM quarantine ORDER BY 1"))
+        assert [tuple(r) for r in kept] == [("b", "run1"), ("c", "run2")]

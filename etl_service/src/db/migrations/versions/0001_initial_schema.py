@@ -115,15 +115,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "quarantine",
-        _col("run_id", TEXT, False),
         _col("table_name", TEXT, False),
         _col("record_key", TEXT, False),
         _col("reason", TEXT, False),
+        _col("first_run_id", TEXT, False),
         _col("source", TEXT),
         _col("record", JSON),
-        sa.PrimaryKeyConstraint(
-            "run_id", "table_name", "record_key", "reason", name="pk_quarantine"
-        ),
+        sa.PrimaryKeyConstraint("table_name", "record_key", "reason", name="pk_quarantine"),
     )
     op.create_table(
         "pipeline_runs",
