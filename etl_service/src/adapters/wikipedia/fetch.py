@@ -1,0 +1,70 @@
+"""Fetch the live page through the shared HttpFetcher and archive it raw before parsing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl_service.errors import InputError
+from etl_service.src.adapters.archive import ArchivedPayload, RawArchive
+from etl_service.src.adapters.http import FetchResult, HttpFetcher
+from etl_service.src.adapters.wikipedia.document import maybe_gunzip, page_info
+
+logger = logging.getLogger(__name__)
+
+ARCHIVE_SOURCE = "wikipedia"
+
+
+@dataclass(frozen=True)
+class FetchedPage:
+    """A fetched page, its revision id (when the page states it) and where it was archived."""
+
+    result: FetchResult
+    revision: str | None
+    archived: ArchivedPayload
+
+    @property
+    def body(self) -> bytes:
+        return self.result.body
+
+
+def fetch_page(fetcher: HttpFetcher, url: str, archive: RawArchive) -> FetchedPage:
+    """GET ``url`` (retries, Retry-After, conditional request) and archive the raw body.
+
+    Args:
+        fetcher: the shared HTTP fetcher, carrying the descriptive User-Agent.
+        url: the page URL (desktop or REST API ``page/html``).
+        archive: where the raw body goes, with fetch time, URL and revision id.
+
+    Returns:
+        The fetched page and its archive entry; a 304 answer is archived from the cache too,
+        so every run can be replayed from the exact bytes it parsed.
+    """
+    result = fetcher.get(url)
+    revision = page_info(result.body).revision
+    archived = archive.put(
+        ARCHIVE_SOURCE,
+        result.body,
+        url=url,
+        fetched_at=result.fetched_at,
+        revision=revision,
+        extension="html",
+        extra={
+            "status": result.status,
+            "from_cache": result.from_cache,
+            "etag": result.headers.get("etag"),
+            "last_modified": result.headers.get("last-modified"),
+        },
+    )
+    logger.info("fetched %s (revision %s, from cache: %s)", url, revision, result.from_cache)
+    return FetchedPage(result, revision, archived)
+
+
+def read_page_file(path: Path) -> bytes:
+    """The bytes of a saved page (``.html`` or ``.html.gz``), with a clear error if unreadable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the page: {exc.strerror}", source=str(path)) from exc
+    return maybe_gunzip(data, str(path))
