@@ -1,0 +1,97 @@
+"""``etl-service extract financials``: quarterly revenue, net income and EPS from SEC XBRL."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import click
+import pyarrow as pa
+
+from etl_service.cli._output import FORMATS, write_table
+from etl_service.errors import InputError
+from etl_service.settings import Settings
+from etl_service.src.adapters.http import build_http_client
+from etl_service.src.adapters.sec.client import (
+    BulkCompanyFacts,
+    CompanyFactsClient,
+    build_sec_fetcher,
+    snapshot_dir,
+)
+from etl_service.src.adapters.sec.quarterly import extract_quarterly
+
+COLUMNS = [
+    "cik",
+    "fiscal_year",
+    "fiscal_quarter",
+    "period_start",
+    "period_end",
+    "revenue",
+    "net_income",
+    "eps_basic",
+    "eps_diluted",
+    "profit_margin",
+    "revenue_concept",
+    "form",
+    "accession",
+    "filed",
+    "derived",
+]
+
+
+def _read_input(path: Path) -> bytes:
+    data = path.read_bytes()
+    if path.suffix == ".gz":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"corrupt gzip file: {exc}", source=str(path)) from exc
+    return data
+
+
+def _fetch(settings: Settings, cik: str, live: bool) -> tuple[bytes, str]:
+    if live:
+        fetcher = build_sec_fetcher(
+            build_http_client(),
+            settings.http,
+            settings.sec_user_agent,
+            settings.sec.max_requests_per_s,
+        )
+        return CompanyFactsClient(fetcher, settings.sec.base_url).get(cik)
+    return BulkCompanyFacts(settings.sec.bulk_path or snapshot_dir()).get(cik)
+
+
+@click.command()
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A companyfacts CIK##########.json (or .json.gz) file.",
+)
+@click.option("--cik", help="CIK to read from the bulk files (ETL_SEC__BULK_PATH or snapshot).")
+@click.option("--live", is_flag=True, help="With --cik: fetch from data.sec.gov.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Default: stdout.")
+@click.pass_obj
+def financials(
+    settings: Settings,
+    input_path: Path | None,
+    cik: str | None,
+    live: bool,
+    fmt: str,
+    out: Path | None,
+) -> None:
+    """Quarterly financials of one company, one row per fiscal quarter, by period end."""
+    if (input_path is None) == (cik is None):
+        raise click.UsageError("give exactly one of --input PATH or --cik N")
+    if live and cik is None:
+        raise click.UsageError("--live needs --cik N")
+    if input_path is not None:
+        body, source = _read_input(input_path), str(input_path)
+    else:
+        body, source = _fetch(settings, str(cik), live)
+    extracted = extract_quarterly(body, source)
+    if extracted.table.num_rows == 0:
+        raise InputError("no quarterly revenue or net income facts; nothing written", source=source)
+    table: pa.Table = extracted.table.select(COLUMNS).sort_by("period_end")
+    write_table(table, fmt, out)

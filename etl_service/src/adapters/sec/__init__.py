@@ -1,0 +1,1 @@
+"""SEC EDGAR XBRL companyfacts: live and bulk access, and quarterly financials extraction."""

@@ -1,0 +1,139 @@
+"""Getting companyfacts documents: live from data.sec.gov, or from local bulk files."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import zipfile
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from etl_service.errors import ConfigError, InputError, SourceRefusedError
+from etl_service.settings import HttpSettings
+from etl_service.src.adapters.http import RETRY_STATUSES, HttpFetcher, RateLimiter
+from etl_service.src.adapters.sec.companyfacts import cik10
+
+SEC_RETRY_STATUSES: frozenset[int] = RETRY_STATUSES | {403}  # SEC throttles with 403
+COMPANYFACTS_PATH = "api/xbrl/companyfacts/CIK{cik}.json"
+MISSING_USER_AGENT = (
+    "SEC requires a User-Agent with contact details: set ETL_SEC_USER_AGENT, "
+    "e.g. export ETL_SEC_USER_AGENT='Jane Doe jane@example.com'"
+)
+
+_limiters: dict[float, RateLimiter] = {}
+_limiters_lock = threading.Lock()
+
+
+def sec_rate_limiter(max_requests_per_s: float) -> RateLimiter:
+    """The process-wide limiter for SEC hosts (one per rate, shared by every fetcher)."""
+    with _limiters_lock:
+        limiter = _limiters.get(max_requests_per_s)
+        if limiter is None:
+            limiter = _limiters[max_requests_per_s] = RateLimiter(max_requests_per_s)
+        return limiter
+
+
+def build_sec_fetcher(
+    client: httpx.Client,
+    http: HttpSettings,
+    sec_user_agent: str | None,
+    max_requests_per_s: float = 10.0,
+) -> HttpFetcher:
+    """An HttpFetcher for SEC: contact User-Agent, shared rate limit, retries on 403/429/5xx.
+
+    Raises:
+        ConfigError: when ``sec_user_agent`` is missing; nothing is sent to SEC then.
+    """
+    if not sec_user_agent or not sec_user_agent.strip():
+        raise ConfigError(MISSING_USER_AGENT)
+    return HttpFetcher(
+        client=client,
+        settings=http,
+        user_agent=sec_user_agent.strip(),
+        rate_limiter=sec_rate_limiter(max_requests_per_s),
+        retry_statuses=SEC_RETRY_STATUSES,
+    )
+
+
+class CompanyFactsSource(Protocol):
+    """Anything that returns the companyfacts JSON body of a CIK."""
+
+    def get(self, cik: int | str) -> tuple[bytes, str]:
+        """(body, where it came from) for ``cik``."""
+        ...
+
+
+class CompanyFactsClient:
+    """Live ``data.sec.gov/api/xbrl/companyfacts`` over a shared HttpFetcher (cached on disk)."""
+
+    def __init__(self, fetcher: HttpFetcher, base_url: str = "https://data.sec.gov") -> None:
+        self._fetcher = fetcher
+        self._base_url = base_url.rstrip("/")
+
+    def url(self, cik: int | str) -> str:
+        return f"{self._base_url}/{COMPANYFACTS_PATH.format(cik=cik10(cik))}"
+
+    def get(self, cik: int | str) -> tuple[bytes, str]:
+        """Fetch the companyfacts of ``cik``; a 404 means SEC has no XBRL facts for it."""
+        url = self.url(cik)
+        try:
+            return self._fetcher.get(url).body, url
+        except SourceRefusedError as exc:
+            raise SourceRefusedError(f"{exc} (no companyfacts for CIK {cik10(cik)}?)") from exc
+
+
+class BulkCompanyFacts:
+    """Offline companyfacts: SEC's ``companyfacts.zip`` or a folder of ``CIK##########.json``.
+
+    Files in a folder may also be gzipped (``CIK##########.json.gz``), as in the bundled
+    snapshot. No network is used.
+    """
+
+    def __init__(self, path: Path) -> None:
+        if not path.exists():
+            raise InputError("bulk companyfacts path does not exist", source=str(path))
+        self.path = path
+
+    def has(self, cik: int | str) -> bool:
+        """Whether the bulk files hold the companyfacts of ``cik``."""
+        name = f"CIK{cik10(cik)}.json"
+        if self.path.is_dir():
+            return (self.path / name).exists() or (self.path / f"{name}.gz").exists()
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                archive.getinfo(name)
+                return True
+        except (KeyError, zipfile.BadZipFile):
+            return False
+
+    def get(self, cik: int | str) -> tuple[bytes, str]:
+        name = f"CIK{cik10(cik)}.json"
+        if self.path.is_dir():
+            for candidate in (self.path / name, self.path / f"{name}.gz"):
+                if candidate.exists():
+                    data = candidate.read_bytes()
+                    if candidate.suffix == ".gz":
+                        data = _gunzip(data, str(candidate))
+                    return data, str(candidate)
+            raise InputError(f"no {name} in the bulk folder", source=str(self.path))
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(name), f"{self.path}!{name}"
+        except KeyError as exc:
+            raise InputError(f"no {name} in the bulk archive", source=str(self.path)) from exc
+        except zipfile.BadZipFile as exc:
+            raise InputError(f"not a zip file: {exc}", source=str(self.path)) from exc
+
+
+def _gunzip(data: bytes, source: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"corrupt gzip file: {exc}", source=source) from exc
+
+
+def snapshot_dir() -> Path:
+    """The bundled offline companyfacts (Apple, NVIDIA) shipped with the package."""
+    return Path(__file__).resolve().parents[3] / "snapshot" / "sec"

@@ -1,0 +1,199 @@
+"""Reading a companyfacts document and selecting the facts that count.
+
+Only duration facts from 10-Q and 10-K filings (and their /A amendments) count; for each
+concept and period the latest filed value wins (ties on the filing date go to the later
+accession number), so restatements, including split-adjusted EPS, replace earlier values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from etl_service.errors import InputError, SchemaError
+
+logger = logging.getLogger(__name__)
+
+COUNTED_FORMS: frozenset[str] = frozenset({"10-Q", "10-K", "10-Q/A", "10-K/A"})
+ANNUAL_FORMS: frozenset[str] = frozenset({"10-K", "10-K/A"})
+TAXONOMY = "us-gaap"
+
+Period = tuple[date, date]
+"""(start, end), both inclusive, as companyfacts writes them."""
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One reported value of a concept for a duration, with the filing that reported it."""
+
+    concept: str
+    start: date
+    end: date
+    value: float
+    form: str
+    accession: str
+    filed: date
+
+    @property
+    def period(self) -> Period:
+        return (self.start, self.end)
+
+    @property
+    def days(self) -> int:
+        """Length of the period in days, both ends included."""
+        return (self.end - self.start).days + 1
+
+    @property
+    def filing_key(self) -> tuple[date, str]:
+        """Orders filings: later filed first, then later accession."""
+        return (self.filed, self.accession)
+
+
+@dataclass
+class CompanyFacts:
+    """The selected facts of one company: concept → period → the fact that counts."""
+
+    cik: str
+    name: str
+    facts: dict[str, dict[Period, Fact]]
+    warnings: list[str] = field(default_factory=list)
+
+    def concept(self, name: str) -> dict[Period, Fact]:
+        return self.facts.get(name, {})
+
+
+def cik10(cik: int | str) -> str:
+    """Zero-padded 10-digit CIK; raise InputError for anything that is not a CIK."""
+    text = str(cik).strip()
+    if text.upper().startswith("CIK"):
+        text = text[3:]
+    if not text.isdigit() or len(text) > 10 or int(text) == 0:
+        raise InputError("not a CIK", field="cik", value=cik)
+    return text.zfill(10)
+
+
+def parse_json(data: bytes, source: str) -> Mapping[str, Any]:
+    """Decode a companyfacts body; raise InputError naming the line for malformed JSON."""
+    try:
+        doc = json.loads(data)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc.reason}", source=source) from exc
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", source=source, line=exc.lineno) from exc
+    if not isinstance(doc, Mapping):
+        raise SchemaError("expected a JSON object", source=source, value=type(doc).__name__)
+    return doc
+
+
+def load_companyfacts(
+    companyfacts: bytes | Mapping[str, Any],
+    source: str,
+    units: Mapping[str, frozenset[str]],
+) -> CompanyFacts:
+    """Select the facts of the concepts in ``units`` (concept → accepted units).
+
+    Args:
+        companyfacts: the JSON body or the decoded document.
+        source: a name for messages (file path or URL).
+        units: the concepts to read and the units accepted for each; facts in other units
+            are skipped with a warning.
+
+    Returns:
+        The selected facts, with warnings about skipped or conflicting facts.
+    """
+    doc = parse_json(companyfacts, source) if isinstance(companyfacts, bytes) else companyfacts
+    facts_doc = doc.get("facts")
+    if not isinstance(facts_doc, Mapping):
+        raise SchemaError("no 'facts' object", source=source, field="facts")
+    cik_value = doc.get("cik")
+    try:
+        cik = cik10(cik_value if isinstance(cik_value, int | str) else "")
+    except InputError as exc:
+        raise SchemaError(
+            "missing or invalid CIK", source=source, field="cik", value=cik_value
+        ) from exc
+    taxonomy = facts_doc.get(TAXONOMY, {})
+    if not isinstance(taxonomy, Mapping):
+        raise SchemaError("taxonomy is not an object", source=source, field=f"facts.{TAXONOMY}")
+    result = CompanyFacts(cik=cik, name=str(doc.get("entityName") or ""), facts={})
+    for concept, accepted in units.items():
+        entry = taxonomy.get(concept)
+        if entry is None:
+            continue
+        unit_map = entry.get("units") if isinstance(entry, Mapping) else None
+        if not isinstance(unit_map, Mapping):
+            result.warnings.append(f"{source}: {concept} has no 'units' object; concept skipped")
+            continue
+        selected: dict[Period, Fact] = {}
+        for unit, rows in unit_map.items():
+            if unit not in accepted:
+                count = len(rows) if isinstance(rows, list) else 0
+                result.warnings.append(
+                    f"{source}: {concept} reported in unexpected unit {unit!r} "
+                    f"(expected {' or '.join(sorted(accepted))}); {count} facts skipped"
+                )
+                continue
+            if not isinstance(rows, list):
+                result.warnings.append(f"{source}: {concept}/{unit} is not a list; skipped")
+                continue
+            _select(concept, rows, selected, result.warnings, source)
+        if selected:
+            result.facts[concept] = selected
+    return result
+
+
+def _select(
+    concept: str,
+    rows: list[Any],
+    selected: dict[Period, Fact],
+    warnings: list[str],
+    source: str,
+) -> None:
+    """Keep, per period, the latest filed counted fact of ``rows`` in ``selected``."""
+    ignored_forms = 0
+    for row in rows:
+        fact = _fact(concept, row, warnings, source)
+        if fact is None:
+            continue
+        if fact.form not in COUNTED_FORMS:
+            ignored_forms += 1
+            continue
+        current = selected.get(fact.period)
+        if current is None or fact.filing_key > current.filing_key:
+            selected[fact.period] = fact
+        elif fact.filing_key == current.filing_key and fact.value != current.value:
+            warnings.append(
+                f"{source}: {concept} {fact.start}..{fact.end} has two values in filing "
+                f"{fact.accession} ({current.value} and {fact.value}); kept {current.value}"
+            )
+    if ignored_forms:
+        logger.debug("%s: %s: ignored %d facts from other forms", source, concept, ignored_forms)
+
+
+def _fact(concept: str, row: Any, warnings: list[str], source: str) -> Fact | None:
+    """One companyfacts row as a Fact; None (with a warning if malformed) for instants."""
+    if not isinstance(row, Mapping):
+        warnings.append(f"{source}: {concept}: fact is not an object; skipped")
+        return None
+    if row.get("start") is None:
+        return None  # an instant, not a duration: never a flow such as revenue
+    try:
+        value = row["val"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise TypeError(f"val {value!r} is not a number")
+        return Fact(
+            concept=concept,
+            start=date.fromisoformat(str(row["start"])),
+            end=date.fromisoformat(str(row["end"])),
+            value=value,
+            form=str(row["form"]),
+            accession=str(row["accn"]),
+            filed=date.fromisoformat(str(row["filed"])),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        warnings.append(f"{source}: {concept}: malformed fact skipped ({exc}): {dict(row)!r}")
+        return None
