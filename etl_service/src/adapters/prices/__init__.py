@@ -1,0 +1,1 @@
+"""Price sources (daily files, iShares holdings, FMP) behind one interface."""

@@ -1,0 +1,183 @@
+"""The price-source interface, the canonical daily-close table and row validation."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Protocol, TextIO
+
+import pyarrow as pa
+
+from etl_service.src.models.records import Extracted, Rejected
+
+logger = logging.getLogger(__name__)
+
+CLOSES_TABLE = "daily_closes"
+"""Name of the daily-close table in rejections (the quarantine's ``table_name``)."""
+
+CLOSES_SCHEMA = pa.schema(
+    [
+        pa.field("ticker", pa.string(), nullable=False),
+        pa.field("date", pa.date32(), nullable=False),
+        pa.field("close", pa.float64(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+    ]
+)
+"""Daily closes: canonical ticker (BRK.B), trading day, close, and where the close came from."""
+
+
+class PriceSource(Protocol):
+    """Anything that yields daily closes in the canonical layout."""
+
+    name: str
+
+    def closes(self, tickers: Collection[str] | None = None) -> Extracted:
+        """Daily closes for ``tickers`` (canonical), or for every ticker the source holds."""
+        ...
+
+
+@dataclass(frozen=True)
+class RawPrice:
+    """One price row as read, before validation; ``numbers`` maps field name to raw text."""
+
+    ticker: str
+    date_text: str
+    numbers: dict[str, str]
+    source: str
+    file: str
+    line: int
+    close_field: str = "Close"
+    check_order: bool = True
+
+
+@dataclass
+class PriceValidator:
+    """Validates price rows, across files, and keeps the good ones.
+
+    A row is rejected when a number does not parse, the close is zero or negative, its
+    (ticker, date) occurs more than once (every copy is rejected: which one is right is
+    unknowable), or, for rows of ordered series, its date is before the previous date of
+    the same ticker.
+    """
+
+    _kept: dict[tuple[str, date], tuple[RawPrice, float]] = field(default_factory=dict)
+    _last: dict[str, date] = field(default_factory=dict)
+    _duplicated: set[tuple[str, date]] = field(default_factory=set)
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def reject(self, row: RawPrice, reason: str, field_name: str | None = None) -> None:
+        """Record ``row`` as rejected with ``reason`` (file and line are added)."""
+        record: dict[str, object] = {
+            "file": row.file,
+            "line": row.line,
+            "ticker": row.ticker,
+            "date": row.date_text,
+            **row.numbers,
+        }
+        if field_name is not None:
+            record["field"] = field_name
+        self.rejected.append(
+            Rejected(
+                table=CLOSES_TABLE,
+                record_key=f"{row.ticker}|{row.date_text}",
+                reason=f"{row.file}:{row.line}: {reason}",
+                source=row.file,
+                record=record,
+            )
+        )
+
+    def add(self, row: RawPrice) -> None:
+        """Validate one row; keep it or record why it was rejected."""
+        try:
+            day = date.fromisoformat(row.date_text.strip())
+        except ValueError:
+            self.reject(row, f"date {row.date_text!r} is not an ISO date", "date")
+            return
+        if row.close_field not in row.numbers:
+            self.reject(row, f"no {row.close_field} value", row.close_field)
+            return
+        values: dict[str, float] = {}
+        for name, text in row.numbers.items():
+            try:
+                value = float(text)
+            except ValueError:
+                self.reject(row, f"{name} {text!r} is not a number", name)
+                return
+            if not math.isfinite(value):
+                self.reject(row, f"{name} {text!r} is not a finite number", name)
+                return
+            values[name] = value
+        close = values[row.close_field]
+        if close <= 0:
+            self.reject(row, f"{row.close_field} {close!r} is not positive", row.close_field)
+            return
+        key = (row.ticker, day)
+        if key in self._duplicated or key in self._kept:
+            first = self._kept.pop(key, None)
+            if first is not None:
+                self._duplicated.add(key)
+                self.reject(
+                    first[0],
+                    f"duplicate date {day} for {row.ticker} (also {row.file}:{row.line})",
+                    "date",
+                )
+            self.reject(row, f"duplicate date {day} for {row.ticker}", "date")
+            return
+        last = self._last.get(row.ticker)
+        if row.check_order and last is not None and day < last:
+            self.reject(row, f"date {day} is out of order (after {last})", "date")
+            return
+        self._last[row.ticker] = day if last is None else max(day, last)
+        self._kept[key] = (row, close)
+
+    def extract(self) -> Extracted:
+        """The kept rows as a CLOSES_SCHEMA table (in input order) and the rejections."""
+        rows = list(self._kept.items())
+        table = pa.Table.from_pydict(
+            {
+                "ticker": [k[0] for k, _ in rows],
+                "date": [k[1] for k, _ in rows],
+                "close": [v[1] for _, v in rows],
+                "source": [v[0].source for _, v in rows],
+            },
+            schema=CLOSES_SCHEMA,
+        )
+        warnings = [f"rejected {len(self.rejected)} price rows"] if self.rejected else []
+        if self.rejected:
+            logger.warning("rejected %d price rows, kept %d", len(self.rejected), len(rows))
+        return Extracted(table, list(self.rejected), warnings)
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    """A price-file layout: how to recognise its header and how to read a file into a validator."""
+
+    name: str
+    matches: Callable[[list[str]], bool]
+    read: Callable[[Path, Collection[str] | None, PriceValidator], None]
+
+
+_LAYOUTS: dict[str, FileLayout] = {}
+
+
+def register_layout(layout: FileLayout) -> FileLayout:
+    """Add ``layout`` to the registry used by auto-detection."""
+    _LAYOUTS[layout.name] = layout
+    return layout
+
+
+def layouts() -> list[FileLayout]:
+    """The registered price-file layouts, in registration order."""
+    return list(_LAYOUTS.values())
+
+
+def open_text(path: Path) -> TextIO:
+    """Open a text file for CSV reading, transparently gunzipping ``*.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return path.open(encoding="utf-8-sig", newline="")

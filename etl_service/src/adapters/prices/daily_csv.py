@@ -1,0 +1,160 @@
+"""Daily price files in the Stooq/Yahoo layout (Date,Open,High,Low,Close,Volume[,OpenInt]).
+
+Stooq's downloadable history (and the Kaggle copy in the snapshot) is split- and
+dividend-adjusted; Yahoo's ``Close`` is split-adjusted only. Either way the close of an old
+day is expressed in today's share count, which matches SEC EPS as restated after a split.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl_service.errors import InputError, SchemaError, SourceRefusedError
+from etl_service.src.adapters.http import HttpFetcher
+from etl_service.src.adapters.prices.base import (
+    FileLayout,
+    PriceValidator,
+    RawPrice,
+    open_text,
+    register_layout,
+)
+from etl_service.src.models.records import Extracted
+from etl_service.src.models.tickers import Vendor, canonical_ticker, vendor_ticker
+
+logger = logging.getLogger(__name__)
+
+NUMBER_FIELDS = ("Open", "High", "Low", "Close", "Volume")
+SUFFIXES = (".txt", ".csv", ".txt.gz", ".csv.gz")
+
+
+def is_daily_header(header: list[str]) -> bool:
+    """True for a Stooq/Yahoo header: Date and Close present, no holdings columns."""
+    names = {h.strip().lower() for h in header}
+    return {"date", "close"} <= names and "symbol" not in names
+
+
+def read_rows(
+    text: Iterator[str], ticker: str, file: str, source: str, validator: PriceValidator
+) -> None:
+    """Validate every row of one daily price file into ``validator``."""
+    reader = csv.reader(text)
+    header = next(reader, None)
+    if header is None or not is_daily_header(header):
+        raise SchemaError(
+            "not a daily price file: the header needs Date and Close",
+            source=file,
+            field="header",
+            value=",".join(header or []),
+        )
+    index = {h.strip().lower(): i for i, h in enumerate(header)}
+    wanted = [(name, index[name.lower()]) for name in NUMBER_FIELDS if name.lower() in index]
+    date_at = index["date"]
+    for cells in reader:
+        if not cells:
+            continue
+        row = RawPrice(
+            ticker,
+            cells[date_at] if date_at < len(cells) else "",
+            {name: cells[i].strip() for name, i in wanted if i < len(cells)},
+            source,
+            file,
+            reader.line_num,
+        )
+        if len(cells) != len(header):
+            validator.reject(row, f"{len(cells)} fields, the header has {len(header)}")
+            continue
+        validator.add(row)
+
+
+def _file_source(path: Path) -> str:
+    return f"stooq_csv:{path.name} (adjusted)"
+
+
+def ticker_from_filename(path: Path) -> str:
+    """The canonical ticker of a Stooq file name (``brk-b.us.txt`` -> ``BRK.B``)."""
+    name = path.name
+    for suffix in SUFFIXES:
+        if name.lower().endswith(suffix):
+            name = name[: -len(suffix)]
+            break
+    return canonical_ticker(name)
+
+
+def read_daily_file(path: Path, tickers: Collection[str] | None, validator: PriceValidator) -> None:
+    """Read one daily price file, its ticker taken from the file name, into ``validator``."""
+    symbol = ticker_from_filename(path)
+    if tickers is not None and symbol not in tickers:
+        return
+    with open_text(path) as text:
+        read_rows(text, symbol, str(path), _file_source(path), validator)
+
+
+DAILY_CSV = register_layout(FileLayout("daily_csv", is_daily_header, read_daily_file))
+
+
+@dataclass
+class DailyCsvFolder:
+    """Daily price files named by Stooq ticker (``aapl.us.txt``, optionally gzipped)."""
+
+    folder: Path
+    name: str = "stooq_csv"
+
+    def files(self, tickers: Collection[str] | None = None) -> list[Path]:
+        """The files for ``tickers`` (missing ones are an InputError), or every price file."""
+        if tickers is None:
+            return sorted(p for p in self.folder.iterdir() if p.name.lower().endswith(SUFFIXES))
+        found: list[Path] = []
+        for ticker in tickers:
+            stem = vendor_ticker(ticker, Vendor.STOOQ)
+            matches = [self.folder / f"{stem}{s}" for s in SUFFIXES]
+            path = next((p for p in matches if p.exists()), None)
+            if path is None:
+                raise InputError(
+                    "no daily price file for ticker",
+                    source=str(self.folder),
+                    field="ticker",
+                    value=ticker,
+                )
+            found.append(path)
+        return found
+
+    def closes(self, tickers: Collection[str] | None = None) -> Extracted:
+        """Daily closes from every matching file in the folder."""
+        validator = PriceValidator()
+        for path in self.files(tickers):
+            read_daily_file(path, None, validator)
+        return validator.extract()
+
+
+@dataclass
+class DailyCsvUrl:
+    """Daily price files fetched from a URL template such as ``.../q/d/l/?s={symbol}&i=d``.
+
+    ``{symbol}`` is replaced by the vendor spelling of the ticker (Stooq: ``brk-b.us``,
+    Yahoo-style: ``BRK-B``).
+    """
+
+    fetcher: HttpFetcher
+    template: str
+    vendor: Vendor = Vendor.STOOQ
+    name: str = "daily_csv_url"
+
+    def closes(self, tickers: Collection[str] | None = None) -> Extracted:
+        """Fetch and validate the daily file of each ticker."""
+        if not tickers:
+            raise InputError("a URL template needs explicit tickers", source=self.template)
+        validator = PriceValidator()
+        for ticker in tickers:
+            symbol = vendor_ticker(ticker, self.vendor)
+            label = f"{self.name}:{symbol}"
+            body = self.fetcher.get(self.template.format(symbol=symbol)).text
+            if not body.strip() or body.strip().lower().startswith("no data"):
+                raise SourceRefusedError(f"{label}: no price data for {ticker}")
+            text = io.StringIO(body, newline="")
+            read_rows(text, ticker, label, f"{label} (adjusted)", validator)
+        return validator.extract()

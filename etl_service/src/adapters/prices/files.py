@@ -1,0 +1,46 @@
+"""Reading price files of any registered layout, detected from the header."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Collection
+from pathlib import Path
+
+from etl_service.errors import InputError, SchemaError
+from etl_service.src.adapters.prices import daily_csv, ishares
+from etl_service.src.adapters.prices.base import FileLayout, PriceValidator, layouts, open_text
+from etl_service.src.models.records import Extracted
+
+_FILE_SUFFIXES = (".txt", ".csv", ".txt.gz", ".csv.gz")
+_KNOWN = (daily_csv.DAILY_CSV, ishares.HOLDINGS)  # importing them registers the layouts
+
+
+def detect_layout(path: Path) -> FileLayout:
+    """The registered layout whose header matches the first line of ``path``."""
+    with open_text(path) as text:
+        header = next(csv.reader(text), [])
+    for layout in layouts():
+        if layout.matches(header):
+            return layout
+    raise SchemaError(
+        "unknown price file layout (expected Stooq/Yahoo daily or iShares holdings)",
+        source=str(path),
+        field="header",
+        value=",".join(header),
+    )
+
+
+def read_prices(path: Path, tickers: Collection[str] | None = None) -> Extracted:
+    """Daily closes from a file or from every price file of a folder, any registered layout."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.name.lower().endswith(_FILE_SUFFIXES))
+        if not files:
+            raise InputError("no price files in folder", source=str(path))
+    elif path.is_file():
+        files = [path]
+    else:
+        raise InputError("no such file or folder", source=str(path))
+    validator = PriceValidator()
+    for file in files:
+        detect_layout(file).read(file, tickers, validator)
+    return validator.extract()
