@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import click
 
+import etl_service.cli.extract_financials as extract_financials
+import etl_service.cli.extract_prices as extract_prices
+import etl_service.cli.extract_wikipedia as extract_wikipedia
+
 
 @click.group()
 def extract() -> None:
     """Extract one source to stdout or a file (CSV, JSON lines or Parquet)."""
 
 
-def _register() -> None:
-    from etl_service.cli import extract_financials, extract_prices, extract_wikipedia
-
-    extract.add_command(extract_wikipedia.companies)
-    extract.add_command(extract_wikipedia.changes)
-    extract.add_command(extract_financials.financials)
-    extract.add_command(extract_prices.prices)
-
-
-_register()
+extract.add_command(extract_wikipedia.companies)
+extract.add_command(extract_wikipedia.changes)
+extract.add_command(extract_financials.financials)
+extract.add_command(extract_prices.prices)
