@@ -52,6 +52,7 @@ def _reports(revenues: list[int | None]) -> pa.Table:
             "net_income": [10] * n,
             "eps_basic": [1.5] * n,
             "eps_diluted": [1.25] * n,
+            "eps_diluted_ytd": [None] * n,
             "profit_margin": [0.1] * n,
             "revenue_concept": ['Revenues, with ünïcode and "quotes", commas'] * n,
             "form": ["10-Q"] * n,
@@ -79,9 +80,9 @@ def test_first_load_then_identical_rerun_writes_nothing(engine: sa.Engine) -> No
         "quarterly_reports": TableLoad(4, 0, 0)
     }
     assert _fetch(engine, "quarterly_reports") == before
-    assert before[0][10] == 'Revenues, with ünïcode and "quotes", commas'
-    assert before[0][12] == ""
-    assert before[0][13] is None
+    assert before[0][11] == 'Revenues, with ünïcode and "quotes", commas'
+    assert before[0][13] == ""
+    assert before[0][14] is None
     assert before[3][5] is None
 
 
