@@ -36,10 +36,12 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
 
 
 def _register() -> None:
-    from etl_service.cli import db, extract
+    from etl_service.cli import db, extract, query, run
 
     cli.add_command(db.db)
     cli.add_command(extract.extract)
+    cli.add_command(run.run)
+    cli.add_command(query.query)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -41,18 +41,25 @@ def run_duckdb(
 class DuckDbEngine:
     """Runs SQL over Arrow tables registered by name, in one in-memory DuckDB."""
 
+    name = "duckdb"
+
     def __init__(self) -> None:
         self._con = duckdb.connect()
+        self._tables: dict[str, pa.Table] = {}
 
     def register(self, name: str, table: pa.Table) -> None:
         self._con.register(name, table)
+        self._tables[name] = table  # DuckDB reads the Arrow table lazily: keep it alive
 
     def query(self, sql: str) -> pa.Table:
         return self._con.sql(sql).to_arrow_table()
 
-    def run(self, name: str) -> pa.Table:
-        """Run the shared transformation ``name`` over the registered tables."""
-        return self.query(load_sql(name))
+    def materialize(self, transformation: str, as_name: str) -> None:
+        """Run the shared transformation and register its result as ``as_name``."""
+        self.register(as_name, self.query(load_sql(transformation)))
+
+    def fetch(self, name: str) -> pa.Table:
+        return self._tables[name]
 
     def close(self) -> None:
         self._con.close()

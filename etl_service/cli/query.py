@@ -1,0 +1,118 @@
+"""``etl-service query``: the analytical queries, as a table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from etl_service.settings import Settings
+from etl_service.src.db.engine import check_connection, create_engine
+from etl_service.src.models import queries
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_FORMAT = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json"]),
+    default="table",
+    show_default=True,
+)
+
+
+def _metric_option(allowed: Sequence[str]) -> Callable[[F], F]:
+    return click.option(
+        "--metric",
+        "metrics",
+        multiple=True,
+        type=click.Choice(list(allowed)),
+        help="Metric to show (repeatable; default: all).",
+    )
+
+
+def _number(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def emit(rows: list[dict[str, Any]], fmt: str, title: str) -> None:
+    """Print ``rows`` as a rich table, CSV or JSON lines."""
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, default=str))
+        return
+    if fmt == "csv":
+        if rows:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        return
+    table = Table(title=title)
+    for column in rows[0] if rows else ["(no rows)"]:
+        table.add_column(column, justify="right" if column != "name" else "left")
+    for row in rows:
+        table.add_row(*[_number(v) for v in row.values()])
+    Console(width=200).print(table)
+
+
+@click.group()
+def query() -> None:
+    """Query the loaded data (run `etl-service run` first)."""
+
+
+def _engine(settings: Settings) -> Any:
+    engine = create_engine(settings.database_url_value)
+    check_connection(engine)
+    return engine
+
+
+@query.command("sectors")
+@_FORMAT
+@click.pass_obj
+def sectors_cmd(settings: Settings, fmt: str) -> None:
+    """List the sectors with their number of companies and sub-industries."""
+    emit(queries.sectors(_engine(settings)), fmt, "Sectors")
+
+
+@query.command("sector")
+@click.argument("name")
+@_metric_option(queries.AGGREGATE_METRICS)
+@_FORMAT
+@click.pass_obj
+def sector_cmd(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
+    """Per-quarter averages for sector NAME (case-insensitive)."""
+    rows = queries.group_history(_engine(settings), "sector", name, metrics)
+    emit(rows, fmt, f"Sector: {name}")
+
+
+@query.command("sub-industry")
+@click.argument("name")
+@_metric_option(queries.AGGREGATE_METRICS)
+@_FORMAT
+@click.pass_obj
+def sub_industry_cmd(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
+    """Per-quarter averages for sub-industry NAME (case-insensitive)."""
+    rows = queries.group_history(_engine(settings), "sub_industry", name, metrics)
+    emit(rows, fmt, f"Sub-industry: {name}")
+
+
+@query.command("company")
+@click.argument("ticker")
+@_metric_option(queries.COMPANY_METRICS)
+@_FORMAT
+@click.pass_obj
+def company_cmd(settings: Settings, ticker: str, metrics: tuple[str, ...], fmt: str) -> None:
+    """Fiscal-quarter history of TICKER: financials, close and P/E."""
+    emit(queries.company_history(_engine(settings), ticker, metrics), fmt, f"Company: {ticker}")

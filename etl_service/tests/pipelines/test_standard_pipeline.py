@@ -1,0 +1,249 @@
+"""The main job end to end on the bundled snapshot: contents, idempotency, atomicity, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from etl_service.cli import main
+from etl_service.cli.run import build_lake
+from etl_service.errors import EXIT_CODES
+from etl_service.settings import Settings
+from etl_service.snapshot import SEC_COMPANYFACTS
+from etl_service.src.db.engine import create_engine
+from etl_service.src.db.lake import Zone
+from etl_service.src.models import queries
+from etl_service.tests.pipelines.conftest import snapshot_settings
+from etl_service.tests.support.tables import checksums, table_rows
+
+APPLE, NVIDIA = "0000320193", "0001045810"
+
+
+def _run(settings: Settings, *args: str) -> int:
+    """Run the CLI with ``settings`` exported as the environment an entry point reads."""
+    env = {
+        "ETL_DATA_DIR": str(settings.data_dir),
+        "ETL_DATABASE_URL": settings.database_url_value,
+        "ETL_LAKE_URI": settings.lake_uri,
+        "ETL_SOURCE": str(settings.source),
+        "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
+    }
+    if settings.sec.bulk_path:
+        env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return main(["run", *args])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="module")
+def loaded(module_root: Path) -> Settings:
+    settings = snapshot_settings(module_root)
+    assert _run(settings) == 0
+    return settings
+
+
+@pytest.mark.unit
+def test_snapshot_run_loads_503_companies_in_11_sectors(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    sectors = queries.sectors(engine)
+    assert len(sectors) == 11
+    assert sum(s["companies"] for s in sectors) == 503
+    it = next(s for s in sectors if s["sector"] == "Information Technology")
+    assert it["companies"] == 69
+    reports = table_rows(engine, "quarterly_reports")
+    assert {r[0] for r in reports} == {APPLE, NVIDIA}
+    run = table_rows(engine, "pipeline_runs")[-1]
+    assert run[3] == "succeeded"
+    assert run[5] == "snapshot"
+    assert run[6]["companies"] == 503
+
+
+@pytest.mark.unit
+def test_apple_history_has_real_filing_numbers_and_pe(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    history = {r["period_end"].isoformat(): r for r in queries.company_history(engine, "AAPL")}
+    fy24q4 = history["2024-09-28"]
+    assert (fy24q4["fiscal_year"], fy24q4["fiscal_quarter"]) == (2024, 4)
+    assert fy24q4["revenue"] == 94_930_000_000
+    fy17q4 = history["2017-09-30"]
+    assert fy17q4["closing_price"] == pytest.approx(153.57)
+    assert fy17q4["price_earnings_ratio"] == pytest.approx(153.57 / fy17q4["eps_ttm"])
+
+
+@pytest.mark.unit
+def test_sector_query_prints_real_numbers(
+    loaded: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    os.environ["ETL_DATABASE_URL"] = loaded.database_url_value
+    try:
+        assert main(["query", "sector", "information technology", "--format", "json"]) == 0
+    finally:
+        del os.environ["ETL_DATABASE_URL"]
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    q4_2024 = next(r for r in rows if r["quarter_end"] == "2024-12-31")
+    # Apple (FY2025 Q1, ends 2024-12-28) and NVIDIA (FY2025 Q4, ends 2025-01-26) both count.
+    assert q4_2024["n_companies"] == 2
+    assert q4_2024["avg_revenue"] == pytest.approx((124_300_000_000 + 39_331_000_000) / 2)
+
+
+@pytest.mark.unit
+def test_lake_holds_curated_tables_partitioned_by_fiscal_year(loaded: Settings) -> None:
+    lake = build_lake(loaded)
+    reports = lake.read(Zone.CURATED, "quarterly_reports")
+    companies = lake.read(Zone.CURATED, "companies")
+    assert companies.num_rows == 503
+    manifest = lake.manifest(Zone.CURATED, "quarterly_reports")
+    assert manifest is not None
+    assert manifest["partition_by"] == ["fiscal_year"]
+    assert reports.num_rows == manifest["rows"]
+
+
+@pytest.mark.unit
+def test_second_run_changes_nothing(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    lake = build_lake(loaded)
+    before = checksums(engine, None) | {
+        "quarantine": checksums(engine, ["quarantine"])["quarantine"]
+    }
+    versions = {t: lake.manifest(Zone.CURATED, t)["version"] for t in ("companies", "prices_pe")}  # type: ignore[index]
+    assert _run(loaded) == 0
+    after = checksums(engine, None) | {
+        "quarantine": checksums(engine, ["quarantine"])["quarantine"]
+    }
+    assert after == before
+    assert {t: lake.manifest(Zone.CURATED, t)["version"] for t in versions} == versions  # type: ignore[index]
+
+
+def _only_apple(tmp: Path) -> Path:
+    folder = tmp / "only_apple"
+    folder.mkdir()
+    shutil.copy(SEC_COMPANYFACTS / f"CIK{APPLE}.json.gz", folder)
+    return folder
+
+
+_KILLABLE = """
+import sys, time, pathlib
+import etl_service.src.db.loader as loader
+original = loader._stage_sqlite
+def slow_stage(conn, spec, table):
+    original(conn, spec, table)
+    if spec.name == "quarterly_reports":
+        pathlib.Path(sys.argv[1]).write_text("loading")
+        time.sleep(120)
+loader._stage_sqlite = slow_stage
+from etl_service.cli import main
+sys.exit(main(["run"]))
+"""
+
+
+@pytest.mark.unit
+def test_sigkill_during_load_keeps_the_previous_state(tmp_path: Path) -> None:
+    first = snapshot_settings(tmp_path, sec={"bulk_path": _only_apple(tmp_path)})
+    assert _run(first) == 0
+    engine = create_engine(first.database_url_value)
+    before = checksums(engine)
+    assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE}
+
+    full = snapshot_settings(tmp_path)
+    marker = tmp_path / "loading.marker"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETL_")} | {
+        "ETL_DATA_DIR": str(full.data_dir),
+        "ETL_DATABASE_URL": full.database_url_value,
+        "ETL_LAKE_URI": full.lake_uri,
+        "ETL_SOURCE": "snapshot",
+    }
+    proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, str(marker)], env=env)
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert proc.poll() is None, "the run ended before reaching the load"
+        assert time.monotonic() < deadline, "the run never reached the load"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    assert checksums(engine) == before
+    lake = build_lake(full)
+    assert {r["cik"] for r in lake.read(Zone.CURATED, "quarterly_reports").to_pylist()} == {APPLE}
+    assert _run(full) == 0
+    statuses = [r[3] for r in table_rows(engine, "pipeline_runs")]
+    assert sorted(statuses) == ["abandoned", "succeeded", "succeeded"]
+    assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE, NVIDIA}
+
+
+@pytest.mark.unit
+def test_corrupt_input_file_is_a_clear_error_with_no_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bulk = tmp_path / "bulk"
+    bulk.mkdir()
+    (bulk / f"CIK{APPLE}.json").write_text('{"cik": 320193, "facts": {')
+    settings = snapshot_settings(tmp_path, sec={"bulk_path": bulk})
+    assert _run(settings) == EXIT_CODES["bad input"]
+    err = capsys.readouterr().err
+    assert f"CIK{APPLE}.json" in err
+    assert "Traceback" not in err
+    engine = create_engine(settings.database_url_value)
+    assert checksums(engine)["companies"][0] == 0
+    assert [r[3] for r in table_rows(engine, "pipeline_runs")] == ["failed"]
+    assert not (settings.data_dir / "lake" / "curated").exists()
+
+
+@pytest.mark.unit
+def test_unwritable_lake_is_a_clear_error_with_no_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = snapshot_settings(tmp_path).model_copy(update={"lake_uri": "/proc/etl-lake"})
+    assert _run(settings) == EXIT_CODES["store unavailable or load failed"]
+    assert "the lake /proc/etl-lake is not writable" in capsys.readouterr().err
+    db_file = settings.data_dir / "etl.db"
+    assert (
+        not db_file.exists()
+        or sa.inspect(create_engine(f"sqlite:///{db_file}")).get_table_names() == []
+    )
+
+
+@pytest.mark.unit
+def test_unreachable_database_is_a_clear_error_with_no_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = snapshot_settings(tmp_path, database_url="postgresql://etl@127.0.0.1:1/etl")
+    assert _run(settings) == EXIT_CODES["store unavailable or load failed"]
+    assert "cannot reach the database" in capsys.readouterr().err
+    assert not (settings.data_dir / "lake").exists()
+
+
+@pytest.mark.postgres
+def test_postgres_run_gives_the_same_query_results_as_sqlite(
+    loaded: Settings, postgres_url: str, tmp_path: Path
+) -> None:
+    pg = snapshot_settings(tmp_path, database_url=postgres_url)
+    assert _run(pg) == 0
+    sqlite_engine = create_engine(loaded.database_url_value)
+    pg_engine = create_engine(postgres_url)
+    for engine_pair in [(sqlite_engine, pg_engine)]:
+        a, b = engine_pair
+        assert queries.sectors(a) == queries.sectors(b)
+        for sector in ("Information Technology", "Energy"):
+            assert queries.group_history(a, "sector", sector) == queries.group_history(
+                b, "sector", sector
+            )
+        assert queries.company_history(a, "AAPL") == queries.company_history(b, "AAPL")
+        assert queries.company_history(a, "NVDA") == queries.company_history(b, "NVDA")
+    assert checksums(sqlite_engine) == checksums(pg_engine)
+    pg_engine.dispose()
