@@ -68,6 +68,9 @@ class QualitySettings(BaseModel):
     constituents_max: int = 510
     margin_min: float = -10.0
     margin_max: float = 1.0
+    # Outside this band a P/E almost always means price and EPS are on different split bases.
+    pe_min: float = 3.0
+    pe_max: float = 1000.0
 
 
 class Settings(BaseSettings):

@@ -64,7 +64,7 @@ def sectors(engine: sa.Engine) -> list[dict[str, Any]]:
 def _resolve(engine: sa.Engine, level: str, name: str) -> str:
     column = _companies.c.sector if level == "sector" else _companies.c.sub_industry
     with engine.connect() as conn:
-        names = [r[0] for r in conn.execute(sa.select(sa.distinct(column)).order_by(column))]
+        names = [r[0] for r in conn.execute(sa.select(column).distinct().order_by(column))]
     for candidate in names:
         if candidate.casefold() == name.casefold():
             return str(candidate)

@@ -1,4 +1,15 @@
-"""Quarter-end closes and trailing-twelve-month P/E, run from the shared SQL on DuckDB."""
+"""Quarter-end closes and trailing-twelve-month P/E, run from the shared SQL on DuckDB.
+
+TTM diluted EPS (``sql/prices_pe.sql`` holds the full rule), first that applies:
+1. the sum of the last four consecutive fiscal quarters' diluted EPS;
+2. for a fiscal Q4 (or an annual row): the fiscal-year diluted EPS from the 10-K;
+3. for Q1-Q3 of year Y: YTD(Y, q) + FY(Y-1) - YTD(Y-1, q), reported figures only;
+4. null, with the reasons in ``note``.
+Rules 1 and 3 refuse figures on different split bases (each is the latest filed value for
+its period, so a split between two filings mixes bases), detected by implied share counts.
+``eps_ttm_derivation`` names the rule and the figures used; P/E is null, never 0, when TTM
+EPS is null or not positive.
+"""
 
 from __future__ import annotations
 

@@ -124,6 +124,14 @@ def rules(present: set[str], settings: QualitySettings) -> list[Rule]:
         )
     if "prices_pe" in present:
         out.append(_row_rule("closing_price_positive", "prices_pe", "closing_price <= 0"))
+        out.append(
+            _row_rule(
+                f"pe_between_{settings.pe_min:g}_and_{settings.pe_max:g}",
+                "prices_pe",
+                f"price_earnings_ratio < {settings.pe_min} "
+                f"OR price_earnings_ratio > {settings.pe_max}",
+            )
+        )
     if {"prices_pe", "companies"} <= present:
         out.append(
             _row_rule(

@@ -46,6 +46,7 @@ def test_v3_annual_statements() -> None:
         "net_income": 99_803_000_000,
         "eps_basic": 6.15,
         "eps_diluted": 6.11,
+        "eps_diluted_ytd": 6.11,  # an annual statement spans the fiscal year
         "profit_margin": pytest.approx(99_803 / 394_328),
         "revenue_concept": "fmp:revenue",
         "form": None,
@@ -75,9 +76,11 @@ def test_bad_records_are_rejected_with_reasons() -> None:
     good = json.loads(STABLE.read_bytes())[0]
     euro = {**good, "reportedCurrency": "EUR", "date": "2023-09-30"}
     no_revenue = {k: v for k, v in good.items() if k != "revenue"} | {"date": "2022-09-24"}
-    result = map_income_statement([good, euro, no_revenue, "junk"], "annual", "fmp")
+    bad_eps = {**good, "epsDiluted": "n/a", "date": "2021-09-25"}
+    result = map_income_statement([good, euro, no_revenue, "junk", bad_eps], "annual", "fmp")
     assert result.table.num_rows == 1
     reasons = [r.reason for r in result.rejected]
+    assert any("unreadable value" in r and "'n/a'" in r for r in reasons)
     assert any("not reported in USD" in r and "'EUR'" in r for r in reasons)
     assert any("missing field" in r and "'revenue'" in r for r in reasons)
     assert any("not an object" in r for r in reasons)
@@ -102,9 +105,9 @@ def test_quarterly_fetch_over_the_stable_api(settings: Settings) -> None:
     assert "symbol=AAPL" in query
     assert "period=quarter" in query
     rows = result.table.to_pylist()
-    assert [(r["fiscal_quarter"], r["revenue"]) for r in rows] == [
-        (3, 85_777_000_000),
-        (4, 94_930_000_000),
+    assert [(r["fiscal_quarter"], r["revenue"], r["eps_diluted_ytd"]) for r in rows] == [
+        (3, 85_777_000_000, None),
+        (4, 94_930_000_000, None),  # FMP has no year-to-date figures
     ]
     assert rows[1]["period_start"] == date(2024, 6, 30)
     assert rows[0]["period_start"] == date(2024, 3, 30)

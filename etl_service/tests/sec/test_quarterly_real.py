@@ -253,6 +253,43 @@ def test_eps_is_the_latest_filed_split_adjusted_value(nvidia: Extracted) -> None
     assert by_end[date(2024, 4, 28)]["accession"] == "0001045810-25-000116"
 
 
+# Diluted EPS from the fiscal-year start to the period end (us-gaap:EarningsPerShareDiluted,
+# latest 10-Q/10-K filing of the span), keyed by period end.
+APPLE_YTD = {
+    "2019-09-28": 2.97,  # FY2019, from the FY2021 10-K; that 10-K era also gave Q4 alone (0.76)
+    "2023-12-30": 2.18,  # 3M FY2024, from the FY2025 Q1 10-Q (filed 2025-01-31)
+    "2024-03-30": 3.71,  # 6M FY2024
+    "2024-06-29": 5.11,  # 9M FY2024
+    "2024-09-28": 6.08,  # FY2024, from the FY2025 10-K (filed 2025-10-31)
+    "2024-12-28": 2.40,  # 3M FY2025
+}
+NVIDIA_YTD = {
+    "2008-07-27": None,  # the only 6M fact runs from 2008-01-25; fiscal 2009 began 2008-01-28
+    "2008-10-26": 0.20,  # 9M FY2009 from 2008-01-28 = the FY2008 10-K's year end + 1 day
+    "2023-04-30": 0.82,  # 3M FY2024 as last filed, before the 2024 10:1 split
+    "2025-01-26": 2.94,  # FY2025, from the FY2026 10-K (filed 2026-02-25)
+    "2025-04-27": 0.76,  # 3M FY2026
+    "2025-07-27": 1.84,  # 6M FY2026
+    "2025-10-26": 3.14,  # 9M FY2026
+    "2026-01-25": 4.90,  # FY2026
+}
+
+
+@pytest.mark.parametrize(("company", "expected"), [("apple", APPLE_YTD), ("nvidia", NVIDIA_YTD)])
+def test_year_to_date_eps_is_the_reported_figure(
+    company: str, expected: dict[str, float | None], request: pytest.FixtureRequest
+) -> None:
+    result: Extracted = request.getfixturevalue(company)
+    rows = {r["period_end"].isoformat(): r for r in result.table.to_pylist()}
+    assert {end: rows[end]["eps_diluted_ytd"] for end in expected} == expected
+    for row in _rows(result):
+        assert row["eps_diluted_ytd"] is not None
+        if row["fiscal_quarter"] == 1:
+            assert row["eps_diluted_ytd"] == row["eps_diluted"]
+    # Reported, not derived: the flag and the derivation ignore it.
+    assert rows["2024-06-29" if company == "apple" else "2025-10-26"]["derived"] is False
+
+
 def test_snapshot_readme_names_source_and_licence() -> None:
     text = (Path(snapshot_dir()) / "README.md").read_text()
     assert "dgunning/edgartools" in text

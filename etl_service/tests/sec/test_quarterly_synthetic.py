@@ -226,3 +226,65 @@ def test_unexpected_units_and_malformed_facts_are_skipped_with_warnings() -> Non
     assert any("unexpected unit 'EUR'" in w and "1 facts skipped" in w for w in result.warnings)
     assert any("malformed fact skipped" in w for w in result.warnings)
     assert result.table.column("revenue").to_pylist() == [None]
+
+
+def _revenue_all_quarters() -> list[dict[str, Any]]:
+    return [fact(*Q1, 100), fact(*H1, 250), fact(*M9, 420), k(*FY, 600)]
+
+
+def _ytd(doc: dict[str, Any]) -> list[tuple[int, float | None, float | None]]:
+    return [
+        (r["fiscal_quarter"], r["eps_diluted"], r["eps_diluted_ytd"]) for r in _by_end(doc).values()
+    ]
+
+
+def test_year_to_date_eps_is_the_reported_span_from_the_fiscal_year_start() -> None:
+    amended = fact(*FY, 2.25, form="10-K/A", accn="0000080424-14-000120", filed="2014-10-01")
+    press = fact(*FY, 9.99, form="8-K", accn="0000080424-14-000130", filed="2014-11-01")
+    doc = companyfacts(
+        {
+            "Revenues": _revenue_all_quarters(),
+            "EarningsPerShareDiluted": [
+                fact(*Q1, 0.50),
+                fact(*H1, 1.10),
+                fact(*Q2, 0.60),
+                fact(*M9, 1.60),
+                fact(*Q3, 0.50),
+                k(*FY, 2.20),
+                amended,
+                press,
+            ],
+        }
+    )
+    assert _ytd(doc) == [(1, 0.50, 0.50), (2, 0.60, 1.10), (3, 0.50, 1.60), (4, None, 2.25)]
+    q4 = _by_end(doc)[date(2014, 6, 30)]
+    assert q4["derivation"].endswith("eps_diluted=null (not reported for the quarter)")
+
+
+def test_year_to_date_eps_is_never_computed() -> None:
+    quarterly_only = companyfacts(
+        {
+            "Revenues": _revenue_all_quarters(),
+            "NetIncomeLoss": [fact(*Q1, 10), fact(*H1, 25), fact(*M9, 42), k(*FY, 60)],
+            "EarningsPerShareDiluted": [fact(*Q2, 0.60), fact(*Q3, 0.50)],
+            "WeightedAverageNumberOfDilutedSharesOutstanding": [fact(*Q1, 20)],
+        }
+    )
+    # Q1's EPS is computed (10 / 20 shares): still no year-to-date figure; nor a sum for Q2.
+    assert _ytd(quarterly_only) == [
+        (1, 0.5, None),
+        (2, 0.60, None),
+        (3, 0.50, None),
+        (4, None, None),
+    ]
+
+
+def test_year_to_date_eps_must_start_on_the_fiscal_year_start() -> None:
+    doc = companyfacts(
+        {
+            "Revenues": _revenue_all_quarters(),
+            "EarningsPerShareDiluted": [fact("2013-07-08", "2014-03-31", 1.60)],
+            "EarningsPerShareBasicAndDiluted": [fact(*H1, 1.10)],
+        }
+    )
+    assert [ytd for _, _, ytd in _ytd(doc)] == [None, 1.10, None, None]

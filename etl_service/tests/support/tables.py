@@ -8,13 +8,13 @@ from typing import Any
 import sqlalchemy as sa
 
 from etl_service.src.db.tables import TABLES
-from etl_service.src.models.schemas import DATA_TABLES, QUARANTINE
+from etl_service.src.models.schemas import DATA_TABLES, TABLES_BY_NAME
 
 
 def table_rows(engine: sa.Engine, name: str) -> list[tuple[Any, ...]]:
     """Every row of a canonical table, ordered by its key, as plain tuples."""
     table = TABLES[name]
-    spec_key = next(s.key for s in (*DATA_TABLES, QUARANTINE) if s.name == name)
+    spec_key = TABLES_BY_NAME[name].key
     with engine.connect() as conn:
         rows = conn.execute(sa.select(table).order_by(*[table.c[k] for k in spec_key]))
         return [tuple(r) for r in rows]

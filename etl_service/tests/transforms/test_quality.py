@@ -97,3 +97,19 @@ def test_row_rules_quarantine_the_failing_rows_and_keep_the_rest() -> None:
         ("1|2024-06-28", "data quality: revenue_not_negative"),
         ("1|2024-09-28", "data quality: profit_margin_between_-10_and_1"),
     ]
+
+
+def test_implausible_pe_is_quarantined_as_a_split_basis_mismatch() -> None:
+    from etl_service.src.models.schemas import PRICES_PE
+
+    rows = [
+        {c: None for c in PRICES_PE.column_names}
+        | {"ticker": "AAPL", "period_end": date(2012, 12, 29), "price_earnings_ratio": pe}
+        for pe in (1.48, 16.7)
+    ]
+    rows[1]["period_end"] = date(2017, 9, 30)
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(PRICES_PE))
+    outcome = evaluate(DuckDbEngine(), {"prices_pe": table}, QualitySettings())
+    assert _by_rule(outcome)["prices_pe.pe_between_3_and_1000"] == 1
+    assert outcome.tables["prices_pe"].column("price_earnings_ratio").to_pylist() == [16.7]
+    assert [q.record_key for q in outcome.quarantined] == ["AAPL|2012-12-29"]

@@ -6,6 +6,9 @@ FMP gives no period start: it is the previous statement's end + 1 day when that 
 is in the payload and one period earlier, else the end minus one period (+1 day); either
 way the row is flagged as derived. Annual statements get ``fiscal_quarter`` 0 (the whole
 fiscal year). ``profit_margin`` is net_income / revenue as a fraction.
+``eps_diluted_ytd`` (fiscal year-to-date diluted EPS) is the statement's diluted EPS for
+annual statements, whose span is the fiscal year, and null for quarterly ones: FMP gives no
+year-to-date figures and they are never computed.
 """
 
 from __future__ import annotations
@@ -116,9 +119,10 @@ def _row(record: Any, source: str) -> dict[str, Any]:
         net_income = int(_required(record, "netIncome", source))
         filed_text = _field(record, "filed")
         filed = date.fromisoformat(str(filed_text)[:10]) if filed_text else None
+        eps_basic = _number(_field(record, "eps_basic"))
+        eps_diluted = _number(_field(record, "eps_diluted"))
     except (TypeError, ValueError) as exc:
         raise InputError(f"unreadable value: {exc}", source=source) from exc
-    eps_basic, eps_diluted = _field(record, "eps_basic"), _field(record, "eps_diluted")
     accession = _ACCESSION.search(str(record.get("link") or ""))
     return {
         "cik": cik,
@@ -128,8 +132,9 @@ def _row(record: Any, source: str) -> dict[str, Any]:
         "period_end": end,
         "revenue": revenue,
         "net_income": net_income,
-        "eps_basic": float(eps_basic) if eps_basic is not None else None,
-        "eps_diluted": float(eps_diluted) if eps_diluted is not None else None,
+        "eps_basic": eps_basic,
+        "eps_diluted": eps_diluted,
+        "eps_diluted_ytd": eps_diluted if period == "FY" else None,
         "profit_margin": net_income / revenue if revenue > 0 else None,
         "revenue_concept": REVENUE_CONCEPT,
         "form": None,
@@ -138,6 +143,10 @@ def _row(record: Any, source: str) -> dict[str, Any]:
         "derived": True,
         "derivation": None,
     }
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None else None
 
 
 def _latest_per_end(

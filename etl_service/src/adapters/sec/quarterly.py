@@ -7,6 +7,12 @@ Units and meanings of the output (``QUARTERLY_REPORTS``):
 - EPS is never derived by subtraction: it is the reported value for the quarter, or that
   quarter's net income divided by its weighted shares (rounded to cents, as reported EPS
   is), or null. Any row whose EPS is not reported is flagged as derived.
+- ``eps_diluted_ytd``: the fiscal year-to-date diluted EPS as reported for the span from the
+  fiscal-year start to ``period_end`` (Q1: 3 months, Q2: 6, Q3: 9, Q4: the fiscal year from
+  the 10-K). It is a reported fact or null, never computed, and does not flag the row. The
+  span must start on a fiscal-year start: the start of that fiscal year's Q1 row, or the day
+  after a fiscal-year end of the calendar (the 10-K annual periods, or ``fiscal_year_end``).
+  Like every fact it is the latest filed value, so split-adjusted as of that filing only.
 - ``form``/``accession``/``filed`` name the filing credited for revenue (for a derived
   revenue, the later-filed of its two facts, normally the 10-K); net income's when revenue
   is missing.
@@ -36,6 +42,7 @@ from etl_service.src.adapters.sec.quarters import (
     FiscalCalendar,
     Resolved,
     is_year,
+    quarter_count,
     quarter_periods,
     resolve,
 )
@@ -101,6 +108,7 @@ def extract_quarterly(
     calendar = _calendar(facts, fiscal_year_end, periods, source)
     rows = [_row(facts, calendar, p, warnings, source) for p in sorted(periods, key=_end)]
     kept, rejected = _unique(rows, facts.cik, source)
+    _set_eps_ytd(kept, facts, calendar)
     for message in warnings:
         logger.warning("%s", message)
     table = pa.Table.from_pylist(kept, schema=schema)
@@ -209,6 +217,7 @@ def _row(
         "net_income": income_value,
         "eps_basic": eps_basic,
         "eps_diluted": eps_diluted,
+        "eps_diluted_ytd": None,
         "profit_margin": margin,
         "revenue_concept": choice.concept if choice is not None else None,
         "form": credited.form if credited else None,
@@ -217,6 +226,28 @@ def _row(
         "derived": bool(derivations),
         "derivation": "; ".join(derivations) or None,
     }
+
+
+def _set_eps_ytd(rows: list[dict[str, Any]], facts: CompanyFacts, calendar: FiscalCalendar) -> None:
+    """Fill ``eps_diluted_ytd`` with the reported diluted EPS from the fiscal-year start."""
+    year_starts = {end + timedelta(days=1) for end in calendar.year_ends}
+    year_starts |= {row["period_start"] for row in rows if row["fiscal_quarter"] == 1}
+    for row in rows:
+        quarters, end = row["fiscal_quarter"], row["period_end"]
+        for concept in EPS_DILUTED_CONCEPTS:
+            spans = [
+                fact
+                for period, fact in facts.concept(concept).items()
+                if period[1] == end
+                and period[0] in year_starts
+                and quarter_count(period) == quarters
+            ]
+            if spans:
+                # Two candidate starts only days apart (a fiscal-year start given as MMDD and
+                # the Q1 row's) are settled like any duplicate: the latest filing wins.
+                latest = max(spans, key=lambda f: f.filing_key)
+                row["eps_diluted_ytd"] = float(latest.value)
+                break
 
 
 def _score(row: Mapping[str, Any], starts: set[date]) -> tuple[bool, bool, int, date]:

@@ -38,10 +38,14 @@ def is_year(period: Period) -> bool:
     return days(period) in YEAR_DAYS
 
 
+def quarter_count(period: Period) -> int:
+    """How many quarters ``period`` spans, to the nearest whole quarter (a 53-week year: 4)."""
+    return round(days(period) / _DAYS_PER_QUARTER)
+
+
 def span_name(period: Period) -> str:
     """``3M``, ``6M``, ``9M`` or ``FY`` for year-to-date spans, else the length in days."""
-    quarters = round(days(period) / _DAYS_PER_QUARTER)
-    return _SPAN_NAMES.get(quarters, f"{days(period)}d")
+    return _SPAN_NAMES.get(quarter_count(period), f"{days(period)}d")
 
 
 @dataclass(frozen=True)
