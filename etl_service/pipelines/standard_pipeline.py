@@ -98,6 +98,8 @@ class StandardETLPipeline(BasePipeline[Processed, Curated]):
         quarantine = self._quarantine_table(curated)
         staged: list[Staged] = []
         try:
+            for name, table in curated.processed.items():
+                staged.append(self.lake.stage(Zone.PROCESSED, name, table))
             for name, table in curated.tables.items():
                 staged.append(self.lake.stage(Zone.CURATED, name, table, PARTITIONS.get(name)))
             tables = {**curated.tables, "quarantine": quarantine}

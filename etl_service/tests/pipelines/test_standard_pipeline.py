@@ -112,6 +112,8 @@ def test_lake_holds_curated_tables_partitioned_by_fiscal_year(loaded: Settings) 
     assert manifest is not None
     assert manifest["partition_by"] == ["fiscal_year"]
     assert reports.num_rows == manifest["rows"]
+    closes = lake.read(Zone.PROCESSED, "daily_closes")
+    assert {"AAPL", "NVDA", "BRK.B"} <= set(closes.column("ticker").to_pylist())
 
 
 @pytest.mark.unit
