@@ -95,6 +95,8 @@ class Settings(BaseSettings):
     sec_user_agent: str | None = None
     fmp_api_key: SecretStr | None = None
     fmp_base_url: str = "https://financialmodelingprep.com"
+    prices_url_template: str = "https://stooq.com/q/d/l/?s={symbol}&i=d"
+    """Daily price CSV per ticker; ``{symbol}`` is the Stooq spelling (``brk-b.us``)."""
 
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"

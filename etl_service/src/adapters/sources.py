@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 Progress = Callable[[str, int, int], None]
 
-STOOQ_URL_TEMPLATE = "https://stooq.com/q/d/l/?s={symbol}&i=d"
-
 
 @dataclass
 class SourceReport:
@@ -95,7 +93,7 @@ class Sources:
             message = f"{name}: live source not usable ({exc}); using the bundled snapshot"
             logger.warning("%s", message)
             self.report.warnings.append(message)
-            self.report.origins[name] = "snapshot"
+            self.report.origins[name] = "snapshot (fallback)"
             return offline()
         self.report.origins[name] = "live"
         return result
@@ -200,8 +198,9 @@ class Sources:
         """Daily closes for ``tickers``: the daily series, then holdings files after them."""
 
         def live() -> Extracted:
-            probe = DailyCsvUrl(self._fetcher(probe=True), STOOQ_URL_TEMPLATE)
-            source = DailyCsvUrl(self._fetcher(), STOOQ_URL_TEMPLATE)
+            template = self.settings.prices_url_template
+            probe = DailyCsvUrl(self._fetcher(probe=True), template)
+            source = DailyCsvUrl(self._fetcher(), template)
             wanted = sorted(tickers)
             parts: list[Extracted] = []
             for done, ticker in enumerate(wanted, start=1):

@@ -1,0 +1,118 @@
+"""Live sources, the per-source fallback to the snapshot, and live mode's refusal to fall back."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from etl_service import snapshot
+from etl_service.errors import SourceUnavailableError
+from etl_service.settings import HttpSettings, SecSettings, Settings, SourceMode
+from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.http import build_http_client
+from etl_service.src.adapters.sources import Sources
+from etl_service.tests.support.replay_server import ReplayServer, Reply, replay_server
+from etl_service.tests.support.services import free_port
+
+pytestmark = pytest.mark.unit
+
+APPLE = "0000320193"
+
+
+def _settings(tmp_path: Path, base: str, mode: SourceMode, **extra: object) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=SecretStr(f"sqlite:///{tmp_path / 'etl.db'}"),
+        source=mode,
+        wikipedia_url=f"{base}/wiki/List",
+        prices_url_template=base + "/q/d/l/?s={symbol}&i=d",
+        sec=SecSettings(base_url=base),
+        http=HttpSettings(cache_dir=tmp_path / "cache", backoff_base_s=0.01, backoff_max_s=0.02),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def _serve_everything(server: ReplayServer) -> None:
+    server.script("/wiki/List", Reply(200, gzip.decompress(snapshot.WIKIPEDIA_PAGE.read_bytes())))
+    facts = gzip.decompress((snapshot.SEC_COMPANYFACTS / f"CIK{APPLE}.json.gz").read_bytes())
+    server.script(f"/api/xbrl/companyfacts/CIK{APPLE}.json", Reply(200, facts))
+    server.script(
+        "/q/d/l/",
+        Reply(200, b"Date,Open,High,Low,Close,Volume\n2024-09-27,1,1,1,227.79,10\n"),
+    )
+
+
+def test_live_sources_are_used_and_archived(tmp_path: Path) -> None:
+    with replay_server() as server, build_http_client() as client:
+        _serve_everything(server)
+        settings = _settings(tmp_path, server.base_url, SourceMode.AUTO, sec_user_agent="a b@c.d")
+        archive = RawArchive(str(tmp_path / "raw"))
+        sources = Sources(settings, client, archive)
+        page = sources.constituents_page()
+        financials = sources.financials([APPLE])
+        closes = sources.closes(["AAPL", "BRK.B"])
+        symbols = sorted(r.path.split("s=")[1].split("&")[0] for r in server.hits("/q/d/l/"))
+    assert page.companies.table.num_rows == 503
+    assert set(financials.table.column("cik").to_pylist()) == {APPLE}
+    assert closes.table.num_rows == 2
+    assert symbols == ["aapl.us", "brk-b.us"]
+    assert sources.report.origins == {
+        "constituents": "live",
+        "financials": "live",
+        "prices": "live",
+    }
+    assert sources.report.summary == "live"
+    assert len(archive.entries("wikipedia")) == 1
+
+
+def test_auto_falls_back_per_source_quickly_when_the_network_is_down(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    settings = _settings(tmp_path, dead, SourceMode.AUTO, sec_user_agent="a b@c.d")
+    with build_http_client() as client:
+        sources = Sources(settings, client, RawArchive(str(tmp_path / "raw")))
+        page = sources.constituents_page()
+        financials = sources.financials([APPLE, "0000000001"])
+    assert page.companies.table.num_rows == 503
+    assert set(financials.table.column("cik").to_pylist()) == {APPLE}
+    assert sources.report.origins == {
+        "constituents": "snapshot (fallback)",
+        "financials": "snapshot (fallback)",
+    }
+    assert any("1 of 2 companies have no companyfacts" in w for w in sources.report.warnings)
+
+
+def test_missing_sec_user_agent_falls_back_in_auto_and_fails_in_live(tmp_path: Path) -> None:
+    with replay_server() as server, build_http_client() as client:
+        _serve_everything(server)
+        auto = Sources(
+            _settings(tmp_path, server.base_url, SourceMode.AUTO), client, RawArchive(str(tmp_path))
+        )
+        auto.financials([APPLE])
+        assert server.hits(f"/api/xbrl/companyfacts/CIK{APPLE}.json") == []
+    assert "ETL_SEC_USER_AGENT" in auto.report.warnings[0]
+
+
+def test_live_mode_never_falls_back(tmp_path: Path) -> None:
+    dead = f"http://127.0.0.1:{free_port()}"
+    with build_http_client() as client:
+        sources = Sources(
+            _settings(tmp_path, dead, SourceMode.LIVE), client, RawArchive(str(tmp_path / "raw"))
+        )
+        with pytest.raises(SourceUnavailableError):
+            sources.constituents_page()
+
+
+def test_snapshot_mode_never_touches_the_network(tmp_path: Path) -> None:
+    with replay_server() as server, build_http_client() as client:
+        sources = Sources(
+            _settings(tmp_path, server.base_url, SourceMode.SNAPSHOT),
+            client,
+            RawArchive(str(tmp_path / "raw")),
+        )
+        sources.constituents_page()
+        sources.closes(["AAPL"])
+        assert server.requests == []
+    assert sources.report.summary == "snapshot"
