@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
+from etl_service.cli import main
 from etl_service.settings import HttpSettings, Settings, SourceMode
 
 
@@ -23,6 +25,32 @@ def snapshot_settings(root: Path, database_url: str | None = None, **extra: obje
     )
 
 
-@pytest.fixture(scope="module")
-def module_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("pipeline")
+def run_cli(settings: Settings, *args: str) -> int:
+    """Run ``etl-service run`` with ``settings`` exported as the environment it reads."""
+    env = {
+        "ETL_DATA_DIR": str(settings.data_dir),
+        "ETL_DATABASE_URL": settings.database_url_value,
+        "ETL_LAKE_URI": settings.lake_uri,
+        "ETL_SOURCE": str(settings.source),
+        "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
+    }
+    if settings.sec.bulk_path:
+        env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return main(["run", *args])
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """One snapshot run on SQLite, shared read-only by the tests that query it."""
+    settings = snapshot_settings(tmp_path_factory.mktemp("pipeline"))
+    assert run_cli(settings) == 0
+    return settings

@@ -22,40 +22,11 @@ from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.db.engine import create_engine
 from etl_service.src.db.lake import Zone
 from etl_service.src.models import queries
+from etl_service.tests.pipelines.conftest import run_cli as _run
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.support.tables import checksums, table_rows
 
 APPLE, NVIDIA = "0000320193", "0001045810"
-
-
-def _run(settings: Settings, *args: str) -> int:
-    """Run the CLI with ``settings`` exported as the environment an entry point reads."""
-    env = {
-        "ETL_DATA_DIR": str(settings.data_dir),
-        "ETL_DATABASE_URL": settings.database_url_value,
-        "ETL_LAKE_URI": settings.lake_uri,
-        "ETL_SOURCE": str(settings.source),
-        "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
-    }
-    if settings.sec.bulk_path:
-        env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return main(["run", *args])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@pytest.fixture(scope="module")
-def loaded(module_root: Path) -> Settings:
-    settings = snapshot_settings(module_root)
-    assert _run(settings) == 0
-    return settings
 
 
 @pytest.mark.unit
