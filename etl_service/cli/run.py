@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
+import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -21,6 +22,7 @@ from rich.table import Table
 
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunContext, RunReport
+from etl_service.pipelines.curation_pipeline import CurationPipeline
 from etl_service.settings import Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
@@ -101,6 +103,31 @@ def print_summary(report: RunReport, console: Console) -> None:
     )
 
 
+PipelineFactory = Callable[[RunContext, Sources], CurationPipeline]
+
+
+@contextmanager
+def pipeline_factory(
+    engine_name: str,
+    settings: Settings,
+    engine: sa.Engine,
+    lake: Lake,
+    spark_master: str | None = None,
+) -> Iterator[PipelineFactory]:
+    """A maker of ``engine_name``'s pipeline; for spark, the session lives for the block."""
+    if engine_name == "standard":
+        from etl_service.pipelines.standard_pipeline import StandardETLPipeline
+
+        yield lambda context, sources: StandardETLPipeline(context, sources, lake)
+        return
+    from etl_service.pipelines.spark_pipeline import SparkETLPipeline, check_prerequisites
+    from etl_service.src.adapters.spark_session import spark_session
+
+    check_prerequisites(settings.spark, engine, lake)
+    with spark_session(settings.spark, spark_master) as spark:
+        yield lambda context, sources: SparkETLPipeline(context, sources, lake, spark)
+
+
 @click.command()
 @click.option(
     "--source",
@@ -115,26 +142,35 @@ def print_summary(report: RunReport, console: Console) -> None:
     type=click.Choice(["standard", "spark"]),
     default="standard",
     show_default=True,
-    help="standard (DuckDB/Arrow on this machine) or spark.",
+    help="standard (DuckDB/Arrow on this machine) or spark (PySpark, local or a cluster).",
+)
+@click.option(
+    "--spark-mode",
+    "spark_master",
+    default=None,
+    metavar="MASTER",
+    help="With --engine spark: local[*], local[N] or spark://HOST:PORT (a standalone "
+    "cluster). Default: ETL_SPARK__MASTER or local[*].",
 )
 @click.pass_obj
-def run(settings: Settings, source: str | None, engine_name: str) -> None:
+def run(settings: Settings, source: str | None, engine_name: str, spark_master: str | None) -> None:
     """Run the main job: extract, transform, validate, load into the database and the lake."""
     if source:
         settings = settings.model_copy(update={"source": SourceMode(source)})
-    if engine_name != "standard":
-        raise ConfigError("the spark engine is not available in this build")
+    if spark_master and engine_name != "spark":
+        raise ConfigError("--spark-mode needs --engine spark")
     engine = create_engine(settings.database_url_value)
     check_connection(engine)
     lake = build_lake(settings)
     lake.check_writable()
-    with exclusive_run(settings.data_dir / "run.lock"):
+    with (
+        exclusive_run(settings.data_dir / "run.lock"),
+        pipeline_factory(engine_name, settings, engine, lake, spark_master) as make_pipeline,
+    ):
         migrate.upgrade(engine)
         abandoned = mark_abandoned(engine)
         if abandoned:
             logger.warning("%d earlier run(s) had been killed; marked abandoned", abandoned)
-        from etl_service.pipelines.standard_pipeline import StandardETLPipeline
-
         with (
             build_http_client() as http_client,
             progress_display(sys.stderr.isatty()) as progress,
@@ -142,5 +178,5 @@ def run(settings: Settings, source: str | None, engine_name: str) -> None:
             context = RunContext(settings=settings, engine=engine, progress=progress)
             archive = RawArchive(lake.path(Zone.RAW), lake.fs)
             sources = Sources(settings, http_client, archive, progress)
-            report = StandardETLPipeline(context, sources, lake).run()
+            report = make_pipeline(context, sources).run()
     print_summary(report, Console(width=120))

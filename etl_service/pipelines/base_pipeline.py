@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import sqlalchemy as sa
 
-from etl_service.errors import DataQualityError, EtlError
+from etl_service.errors import DataQualityError, EtlError, StoreUnavailableError
 from etl_service.settings import Settings
 from etl_service.src.db import runs
 from etl_service.src.models.quality import CheckResult, Severity
@@ -146,8 +146,14 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
             raise
         finally:
             report.finished_at = datetime.now(UTC)
+            self._record_finish()
+        return report
+
+    def _record_finish(self) -> None:
+        report = self.report
+        try:
             runs.record_finish(
-                engine,
+                self.context.engine,
                 report.run_id,
                 status=report.status,
                 finished_at=report.finished_at,
@@ -156,7 +162,15 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
                 warnings=report.warnings,
                 error=report.error,
             )
-        return report
+        except sa.exc.SQLAlchemyError as exc:
+            if report.status == "failed":
+                # The run's own error explains more (often the same outage); the run stays
+                # "running" in pipeline_runs and the next run marks it abandoned.
+                logger.error("could not record the failure of run %s: %s", report.run_id, exc)
+                return
+            raise StoreUnavailableError(
+                f"run {report.run_id} finished but could not be recorded: {exc}"
+            ) from exc
 
 
 def _describe(failures: list[CheckResult]) -> str:

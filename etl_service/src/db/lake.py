@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -112,23 +113,8 @@ class Lake:
         version: str | None = None,
     ) -> Staged:
         """Write ``table`` as a new, not yet visible version (nothing if it is unchanged)."""
-        digest = content_hash(table)
-        current = self.manifest(zone, name)
-        if current and current.get("sha256") == digest:
-            return Staged(
-                zone,
-                name,
-                current["version"],
-                current["path"],
-                table.num_rows,
-                digest,
-                partition_by or [],
-                current.get("previous"),
-                changed=False,
-            )
-        version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + uuid.uuid4().hex[:6]
-        folder = self.path(zone, name, f"v={version}")
-        try:
+
+        def write(folder: str) -> None:
             self.fs.create_dir(folder, recursive=True)
             if partition_by:
                 pq.write_to_dataset(
@@ -141,19 +127,58 @@ class Lake:
                 )
             else:
                 pq.write_table(table, f"{folder}/part-0.parquet", filesystem=self.fs)
-        except OSError as exc:
-            raise LoadError(f"writing {name} to the lake {self.uri} failed: {exc}") from exc
+
+        return self.stage_written(
+            zone, name, content_hash(table), table.num_rows, write, partition_by, version
+        )
+
+    def stage_written(
+        self,
+        zone: Zone,
+        name: str,
+        digest: str,
+        rows: int,
+        write: Callable[[str], None],
+        partition_by: list[str] | None = None,
+        version: str | None = None,
+    ) -> Staged:
+        """Stage a version that ``write(folder)`` writes (e.g. Spark), unless ``digest`` is current.
+
+        Args:
+            digest: the content hash of the table (``content_hash``), compared with the
+                published one so an unchanged table is not written again.
+            rows: the table's row count, for the manifest.
+            write: writes the Parquet files into the new, not yet existing, version folder;
+                a failure removes whatever it left there.
+
+        Returns:
+            The staged version, published by ``commit`` or removed by ``discard``.
+        """
+        current = self.manifest(zone, name)
+        if current and current.get("sha256") == digest:
+            return Staged(
+                zone,
+                name,
+                current["version"],
+                current["path"],
+                rows,
+                digest,
+                partition_by or [],
+                current.get("previous"),
+                changed=False,
+            )
+        version = version or datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + uuid.uuid4().hex[:6]
+        folder = self.path(zone, name, f"v={version}")
+        try:
+            write(folder)
+        except BaseException as exc:
+            self._remove(folder)
+            if isinstance(exc, OSError):
+                raise LoadError(f"writing {name} to the lake {self.uri} failed: {exc}") from exc
+            raise
         previous = current["version"] if current else None
         return Staged(
-            zone,
-            name,
-            version,
-            folder,
-            table.num_rows,
-            digest,
-            partition_by or [],
-            previous,
-            changed=True,
+            zone, name, version, folder, rows, digest, partition_by or [], previous, changed=True
         )
 
     def commit(self, staged: Staged) -> Published:
@@ -205,6 +230,14 @@ class Lake:
             partitioning="hive" if manifest["partition_by"] else None,
         )
         return dataset.to_table()
+
+    def _remove(self, folder: str) -> None:
+        try:
+            self.fs.delete_dir(folder)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            logger.warning("could not remove the failed lake version %s", folder)
 
     def _write_atomically(self, path: str, text: str) -> None:
         if isinstance(self.fs, pafs.LocalFileSystem):

@@ -55,14 +55,15 @@ def _staging_name(spec: TableSpec) -> str:
     return f"stg_{spec.name}"
 
 
-def _merge_sql(spec: TableSpec, update: bool = True) -> str:
+def merge_sql(spec: TableSpec, staging: str, update: bool = True) -> str:
+    """Upsert from ``staging`` into the target, skipping rows that would not change."""
     cols = spec.column_names
     non_key = [c for c in cols if c not in spec.key]
     col_list = ", ".join(_q(c) for c in cols)
     key_list = ", ".join(_q(c) for c in spec.key)
     sql = (
         f"INSERT INTO {_q(spec.name)} ({col_list}) "
-        f"SELECT {col_list} FROM {_staging_name(spec)} WHERE true "
+        f"SELECT {col_list} FROM {_q(staging)} WHERE true "
         f"ON CONFLICT ({key_list}) "
     )
     if not non_key or not update:
@@ -74,12 +75,29 @@ def _merge_sql(spec: TableSpec, update: bool = True) -> str:
     return sql + f"DO UPDATE SET {sets} WHERE {changed}"
 
 
-def _delete_missing_sql(spec: TableSpec) -> str:
+def delete_missing_sql(spec: TableSpec, staging: str) -> str:
+    """Delete the target rows whose key is not in ``staging``."""
     key = ", ".join(_q(c) for c in spec.key)
-    return (
-        f"DELETE FROM {_q(spec.name)} WHERE ({key}) NOT IN "
-        f"(SELECT {key} FROM {_staging_name(spec)})"
+    return f"DELETE FROM {_q(spec.name)} WHERE ({key}) NOT IN (SELECT {key} FROM {_q(staging)})"
+
+
+def merge_from_staging(
+    conn: sa.Connection, spec: TableSpec, staging: str, mode: LoadMode, offered: int
+) -> TableLoad:
+    """Merge ``staging`` into the target of ``spec`` by ``mode`` inside the caller's transaction."""
+    merge = merge_sql(spec, staging, update=mode is not LoadMode.RECONCILE)
+    upserted = conn.exec_driver_sql(merge).rowcount
+    deleted = 0
+    if mode in (LoadMode.SYNC, LoadMode.RECONCILE):
+        deleted = conn.exec_driver_sql(delete_missing_sql(spec, staging)).rowcount
+    logger.info(
+        "%s: %d rows offered, %d inserted or changed, %d deleted",
+        spec.name,
+        offered,
+        upserted,
+        deleted,
     )
+    return TableLoad(offered, upserted, deleted)
 
 
 def _create_staging(conn: sa.Connection, spec: TableSpec) -> None:
@@ -152,6 +170,15 @@ def conform(spec: TableSpec, table: pa.Table) -> pa.Table:
     return data
 
 
+def connect(engine: sa.Engine) -> sa.Connection:
+    """A connection to ``engine``; StoreUnavailableError names the target when it is down."""
+    try:
+        return engine.connect()
+    except sa.exc.OperationalError as exc:
+        target = engine.url.render_as_string(hide_password=True)
+        raise StoreUnavailableError(f"cannot reach the database {target}: {exc.orig}") from exc
+
+
 def load_tables(
     engine: sa.Engine, tables: Mapping[str, pa.Table], modes: Mapping[str, LoadMode]
 ) -> dict[str, TableLoad]:
@@ -167,12 +194,7 @@ def load_tables(
     """
     results: dict[str, TableLoad] = {}
     try:
-        connection = engine.connect()
-    except sa.exc.OperationalError as exc:
-        target = engine.url.render_as_string(hide_password=True)
-        raise StoreUnavailableError(f"cannot reach the database {target}: {exc.orig}") from exc
-    try:
-        with connection as conn, conn.begin():
+        with connect(engine) as conn, conn.begin():
             stage = _stage_postgres if conn.dialect.name == "postgresql" else _stage_sqlite
             for name, table in tables.items():
                 spec = TABLES_BY_NAME[name]
@@ -180,20 +202,10 @@ def load_tables(
                 _create_staging(conn, spec)
                 stage(conn, spec, data)
                 mode = modes.get(name, LoadMode.MERGE)
-                merge = _merge_sql(spec, update=mode is not LoadMode.RECONCILE)
-                upserted = conn.exec_driver_sql(merge).rowcount
-                deleted = 0
-                if mode in (LoadMode.SYNC, LoadMode.RECONCILE):
-                    deleted = conn.exec_driver_sql(_delete_missing_sql(spec)).rowcount
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
-                results[name] = TableLoad(data.num_rows, upserted, deleted)
-                logger.info(
-                    "%s: %d rows offered, %d inserted or changed, %d deleted",
-                    name,
-                    data.num_rows,
-                    upserted,
-                    deleted,
+                results[name] = merge_from_staging(
+                    conn, spec, _staging_name(spec), mode, data.num_rows
                 )
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
     except sa.exc.DBAPIError as exc:
         raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
     return results

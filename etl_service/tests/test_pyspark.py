@@ -1,0 +1,290 @@
+"""PySpark building blocks: the session, Arrow conversions, the shared SQL on Spark, lake writes."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+import sqlalchemy as sa
+from pyspark.sql import SparkSession
+
+from etl_service.cli import main
+from etl_service.errors import EXIT_CODES, ConfigError, EngineError, LoadError, NotInstalledError
+from etl_service.settings import SparkSettings
+from etl_service.src.adapters.spark_session import (
+    check_master,
+    master_address,
+    session_config,
+    size_shuffle_partitions,
+    spark_session,
+)
+from etl_service.src.db.lake import Zone, open_lake
+from etl_service.src.db.spark_lake import stage_with_spark
+from etl_service.src.db.spark_loader import jdbc_target
+from etl_service.src.transforms.spark_engine import (
+    SparkSqlEngine,
+    has_native_arrow,
+    to_arrow,
+    to_spark,
+)
+from etl_service.src.transforms.sql_runner import DuckDbEngine
+from etl_service.tests.support.services import free_port
+from etl_service.tests.support.spark import spark_fixture  # noqa: F401
+
+pytestmark = pytest.mark.spark
+
+ARROW_PATH = pytest.param(
+    True,
+    id="arrow-path",
+    marks=pytest.mark.skipif(not has_native_arrow(), reason="PySpark 3.5 converts via pandas"),
+)
+# Spark 3.5's path goes through pandas; PySpark 4 warns that it does not fully support
+# pandas 3, which is what this environment has (AWS Glue 5 has pandas 2).
+PANDAS_PATH = pytest.param(
+    False,
+    id="pandas-path",
+    marks=pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas"),
+)
+
+
+def _every_type() -> pa.Table:
+    schema = pa.schema(
+        [
+            pa.field("key", pa.string(), nullable=False),
+            pa.field("text", pa.string()),
+            pa.field("big", pa.int64()),
+            pa.field("price", pa.float64()),
+            pa.field("flag", pa.bool_()),
+            pa.field("day", pa.date32()),
+            pa.field("at", pa.timestamp("us", tz="UTC")),
+        ]
+    )
+    rows = [
+        ("a", 'ünïcode, "quoted"', 94_930_000_000, 153.57, True, date(2024, 9, 28), None),
+        ("b", "", None, None, None, None, datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)),
+        ("c", None, -(2**53) + 1, -0.1, False, date(1970, 1, 1), None),
+    ]
+    return pa.Table.from_pylist([dict(zip(schema.names, r, strict=True)) for r in rows], schema)
+
+
+@pytest.mark.unit
+def test_session_config_turns_on_aqe_arrow_and_loopback_and_off_the_ui(tmp_path: Path) -> None:
+    jar = tmp_path / "postgresql.jar"
+    jar.write_bytes(b"")
+    config = session_config(SparkSettings(jdbc_jar=jar), "local[*]")
+    assert config["spark.sql.adaptive.enabled"] == "true"
+    assert config["spark.sql.execution.arrow.pyspark.enabled"] == "true"
+    assert config["spark.ui.enabled"] == "false"
+    assert config["spark.sql.shuffle.partitions"] == "8"
+    assert config["spark.jars"] == str(jar)
+    assert config["spark.driver.bindAddress"] == config["spark.driver.host"] == "127.0.0.1"
+    remote = session_config(
+        SparkSettings(jdbc_jar=tmp_path / "missing.jar", shuffle_partitions=64, ui_enabled=True),
+        "spark://spark-master.example:7077",
+    )
+    assert remote["spark.sql.shuffle.partitions"] == "64"
+    assert remote["spark.ui.enabled"] == "true"
+    assert "spark.jars" not in remote
+    assert "spark.driver.host" not in remote  # executors elsewhere must reach the driver
+
+
+@pytest.mark.unit
+def test_master_urls_are_parsed_or_refused() -> None:
+    assert master_address("local[*]") is None
+    assert master_address("local[2]") is None
+    assert master_address("spark://127.0.0.1:7077") == ("127.0.0.1", 7077)
+    for bad in ("yarn", "spark://host", "local[2", "mesos://h:1"):
+        with pytest.raises(ConfigError, match="unsupported Spark master"):
+            master_address(bad)
+
+
+@pytest.mark.unit
+def test_an_unreachable_master_is_an_engine_error_within_seconds() -> None:
+    master = f"spark://127.0.0.1:{free_port()}"
+    start = time.monotonic()
+    with (
+        pytest.raises(EngineError, match=f"the Spark master {master} is unreachable"),
+        spark_session(SparkSettings(), master),
+    ):
+        pytest.fail("no session may start")
+    assert time.monotonic() - start < 5
+    with pytest.raises(EngineError, match="unreachable"):
+        check_master("spark://192.0.2.1:7077", timeout_s=0.5)  # TEST-NET-1: never routed
+
+
+@pytest.mark.unit
+def test_missing_pyspark_is_a_not_installed_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with (
+        pytest.raises(NotInstalledError, match=r"pip install 'etl-service\[spark\]'"),
+        spark_session(SparkSettings(), "local[1]"),
+    ):
+        pytest.fail("no session may start")
+
+
+@pytest.mark.unit
+def test_run_without_pyspark_exits_with_the_missing_extra_code(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = logging.getLogger()  # the CLI installs its handler on the captured stderr
+    monkeypatch.setattr(root, "handlers", list(root.handlers))
+    monkeypatch.setattr(root, "level", root.level)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    assert main(["run", "--engine", "spark", "--source", "snapshot"]) == EXIT_CODES["missing extra"]
+    assert "PySpark is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.unit
+def test_the_pipelines_package_works_without_pyspark() -> None:
+    code = (
+        "import sys; sys.modules['pyspark'] = None\n"
+        "import etl_service.pipelines as p\n"
+        "print(p.SparkETLPipeline.engine_name, p.StandardETLPipeline.engine_name)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, "spark standard\n"), done.stderr
+
+
+def test_a_second_session_is_refused_while_one_is_active(spark: SparkSession) -> None:
+    with (
+        pytest.raises(EngineError, match="already active"),
+        spark_session(SparkSettings(), "local[1]"),
+    ):
+        pytest.fail("the active session must not be reused")
+    assert SparkSession.getActiveSession() is spark
+
+
+@pytest.mark.parametrize("native", [ARROW_PATH, PANDAS_PATH])
+def test_arrow_round_trip_keeps_types_nulls_and_values(spark: SparkSession, native: bool) -> None:
+    table = _every_type()
+    back = to_arrow(to_spark(spark, table, native), native)
+    assert back.schema == table.schema
+    assert back.to_pylist() == table.to_pylist()
+    empty = table.slice(0, 0)
+    assert to_arrow(to_spark(spark, empty, native), native).equals(empty)
+
+
+@pytest.mark.parametrize("native", [ARROW_PATH, PANDAS_PATH])
+def test_shared_sql_gives_duckdbs_result_on_spark(spark: SparkSession, native: bool) -> None:
+    closes = pa.table(
+        {
+            "ticker": ["AAPL", "AAPL", "AAPL", "MSFT"],
+            "date": [date(2024, 6, 27), date(2024, 6, 28), date(2024, 9, 27), date(2024, 3, 1)],
+            "close": [213.25, 210.62, 227.79, 415.5],
+            "source": ["stooq"] * 4,
+        }
+    )
+    periods = pa.table(
+        {
+            "ticker": ["AAPL", "AAPL", "AAPL", "MSFT", "NVDA"],
+            "period_end": [
+                date(2024, 6, 29),
+                date(2024, 9, 28),
+                date(2024, 12, 28),
+                date(2024, 3, 31),
+                date(2024, 3, 31),
+            ],
+        }
+    )
+    results = []
+    for engine in (DuckDbEngine(), SparkSqlEngine(spark, native)):
+        engine.register("closes", closes)
+        engine.register("periods", periods)
+        engine.materialize("quarter_end_close", "quarter_closes")
+        results.append(engine.fetch("quarter_closes"))
+        engine.close()
+    duck, on_spark = results
+    assert on_spark.to_pylist() == duck.to_pylist()
+    assert [r["closing_price"] for r in on_spark.to_pylist()] == [210.62, 227.79, None, None, None]
+
+
+def test_sql_constructs_the_shared_files_use_agree_on_both_engines(spark: SparkSession) -> None:
+    sql = (
+        "SELECT 7 / 2 AS ratio, CONCAT_WS('; ', 'a', NULL, 'b') AS joined, "
+        "NULLIF(CONCAT_WS('; ', NULL), '') AS nothing, "
+        "CONCAT('FY', CAST(2024 AS STRING)) AS fy, "
+        "CAST(DATE '2024-03-01' - INTERVAL 1 DAY AS DATE) AS day_before, "
+        "CAST(DATE '2024-03-01' AS STRING) AS day_text, "
+        "LAST_DAY(MAKE_DATE(2024, QUARTER(DATE '2024-05-15') * 3, 1)) AS quarter_end, "
+        "ROUND(0.1 + 0.2, 4) AS rounded, GREATEST(1.0, NULL, 3.0) AS greatest"
+    )
+    engine = SparkSqlEngine(spark)
+    on_spark = engine.query(sql).to_pylist()
+    engine.close()
+    duck = DuckDbEngine()
+    on_duckdb = duck.query(sql).to_pylist()
+    duck.close()
+    expected = {
+        "ratio": 3.5,
+        "joined": "a; b",
+        "nothing": None,
+        "fy": "FY2024",
+        "day_before": date(2024, 2, 29),
+        "day_text": "2024-03-01",
+        "quarter_end": date(2024, 6, 30),
+    }
+    for row in (on_spark[0], on_duckdb[0]):
+        assert {k: row[k] for k in expected} == expected
+        assert float(row["rounded"]) == pytest.approx(0.3)
+        assert float(row["greatest"]) == 3.0  # GREATEST skips nulls on both
+
+
+def test_shuffle_partitions_follow_the_data(spark: SparkSession) -> None:
+    assert size_shuffle_partitions(spark, 10_000) == 1
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "1"
+    assert size_shuffle_partitions(spark, 5_500_000) == 6
+    assert size_shuffle_partitions(spark, 10**12) == 2_000
+    assert size_shuffle_partitions(spark, 10, pinned=3) == 3
+    size_shuffle_partitions(spark, 10_000)
+
+
+def test_spark_written_lake_version_is_invisible_until_committed(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    table = pa.table(
+        {"cik": ["1", "1", "2"], "fiscal_year": [2023, 2024, 2024], "revenue": [1, 2, 3]}
+    )
+    staged = stage_with_spark(lake, spark, Zone.CURATED, "reports", table, ["fiscal_year"])
+    assert lake.manifest(Zone.CURATED, "reports") is None
+    assert sorted(p.name for p in Path(staged.path).iterdir() if p.is_dir()) == [
+        "fiscal_year=2023",
+        "fiscal_year=2024",
+    ]
+    lake.commit(staged)
+    back = lake.read(Zone.CURATED, "reports").sort_by("revenue")
+    columns = ["cik", "revenue"]
+    assert back.select(columns).to_pylist() == table.select(columns).to_pylist()
+    assert back.column("fiscal_year").to_pylist() == [2023, 2024, 2024]
+    again = stage_with_spark(lake, spark, Zone.CURATED, "reports", table, ["fiscal_year"])
+    assert (again.changed, again.version) == (False, staged.version)
+
+
+def test_a_failed_spark_lake_write_leaves_no_files(spark: SparkSession, tmp_path: Path) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    table = pa.table({"cik": ["1"], "revenue": [1]})
+    with pytest.raises(LoadError, match="Spark could not write reports"):
+        stage_with_spark(lake, spark, Zone.CURATED, "reports", table, ["no_such_column"])
+    assert list((tmp_path / "lake").glob("curated/reports/*")) == []
+
+
+@pytest.mark.unit
+def test_jdbc_target_maps_the_database_url_and_hides_the_password() -> None:
+    url = sa.make_url("postgresql+psycopg://etl:s3cret@db.internal:6543/prod?sslmode=require")
+    target = jdbc_target(url)
+    assert target.url == "jdbc:postgresql://db.internal:6543/prod"
+    assert target.properties["user"] == "etl"
+    assert target.properties["password"] == "s3cret"
+    assert target.properties["sslmode"] == "require"
+    assert target.properties["stringtype"] == "unspecified"
+    assert "s3cret" not in repr(target)
+    with pytest.raises(ConfigError, match="need PostgreSQL"):
+        jdbc_target(sa.make_url("sqlite:///etl.db"))
