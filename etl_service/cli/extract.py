@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 import etl_service.cli.extract_financials as extract_financials
+import etl_service.cli.extract_fsds as extract_fsds
 import etl_service.cli.extract_prices as extract_prices
 import etl_service.cli.extract_wikipedia as extract_wikipedia
 
@@ -18,3 +19,4 @@ extract.add_command(extract_wikipedia.companies)
 extract.add_command(extract_wikipedia.changes)
 extract.add_command(extract_financials.financials)
 extract.add_command(extract_prices.prices)
+extract.add_command(extract_fsds.fsds)
