@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
 from etl_service.errors import LoadError, StoreUnavailableError
+from etl_service.src.db import fingerprints
 from etl_service.src.models.schemas import TABLES_BY_NAME, ColumnType, TableSpec, arrow_schema
 
 logger = logging.getLogger(__name__)
@@ -85,6 +86,7 @@ def merge_from_staging(
     conn: sa.Connection, spec: TableSpec, staging: str, mode: LoadMode, offered: int
 ) -> TableLoad:
     """Merge ``staging`` into the target of ``spec`` by ``mode`` inside the caller's transaction."""
+    fingerprints.forget(conn, spec)  # this write does not maintain them
     merge = merge_sql(spec, staging, update=mode is not LoadMode.RECONCILE)
     upserted = conn.exec_driver_sql(merge).rowcount
     deleted = 0
@@ -144,13 +146,72 @@ def _csv_chunks(table: pa.Table) -> Iterator[bytes]:
         yield sink.getvalue().to_pybytes()
 
 
-def _stage_postgres(conn: sa.Connection, spec: TableSpec, table: pa.Table) -> None:
+def copy_postgres(conn: sa.Connection, table: str, columns: list[str], rows: pa.Table) -> None:
+    """``COPY`` ``rows`` (Arrow, in ``columns`` order) into ``table`` as CSV chunks."""
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    cols = ", ".join(_q(c) for c in spec.column_names)
-    sql = f"COPY {_staging_name(spec)} ({cols}) FROM STDIN WITH (FORMAT csv)"
+    cols = ", ".join(_q(c) for c in columns)
+    sql = f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)"
     with cursor, cursor.copy(sql) as copy:
-        for chunk in _csv_chunks(table):
+        for chunk in _csv_chunks(rows.select(columns)):
             copy.write(chunk)
+
+
+def _stage_postgres(conn: sa.Connection, spec: TableSpec, table: pa.Table) -> None:
+    copy_postgres(conn, _staging_name(spec), spec.column_names, table)
+
+
+def _load_full(conn: sa.Connection, spec: TableSpec, data: pa.Table, mode: LoadMode) -> TableLoad:
+    _create_staging(conn, spec)
+    stage = _stage_postgres if conn.dialect.name == "postgresql" else _stage_sqlite
+    stage(conn, spec, data)
+    result = merge_from_staging(conn, spec, _staging_name(spec), mode, data.num_rows)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
+    return result
+
+
+def _load_postgres(
+    conn: sa.Connection, spec: TableSpec, data: pa.Table, mode: LoadMode
+) -> TableLoad:
+    """COPY into an empty target, or send only the rows whose fingerprint changed."""
+    if mode is LoadMode.RECONCILE:
+        return _load_full(conn, spec, data, mode)
+    prints = fingerprints.fingerprint(spec, data)
+    if pc.count_distinct(prints["key_hash"]).as_py() != data.num_rows:  # a 64-bit collision
+        return _load_full(conn, spec, data, mode)
+    if fingerprints.is_empty(conn, spec):
+        copy_postgres(conn, _q(spec.name), spec.column_names, data)
+        fingerprints.remember(conn, spec, prints, copy_postgres)
+        logger.info("%s: %d rows copied into the empty table", spec.name, data.num_rows)
+        return TableLoad(data.num_rows, data.num_rows, 0)
+    if not fingerprints.trusted(conn, spec):
+        result = _load_full(conn, spec, data, mode)
+        fingerprints.remember(conn, spec, prints, copy_postgres)
+        return result
+    subset, stale = fingerprints.changed_rows(conn, spec, data, prints, copy_postgres)
+    _create_staging(conn, spec)
+    _stage_postgres(conn, spec, subset)
+    upserted = conn.exec_driver_sql(merge_sql(spec, _staging_name(spec))).rowcount
+    deleted = 0
+    if mode is LoadMode.SYNC and stale:
+        keys = f"keys_{spec.name}"
+        key_cols = ", ".join(_q(k) for k in spec.key)
+        conn.exec_driver_sql(
+            f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS "
+            f"SELECT {key_cols} FROM {_q(spec.name)} WHERE false"
+        )
+        copy_postgres(conn, keys, list(spec.key), data)
+        deleted = conn.exec_driver_sql(delete_missing_sql(spec, keys)).rowcount
+    fingerprints.update(conn, spec, drop_stale=mode is LoadMode.SYNC)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
+    logger.info(
+        "%s: %d rows offered, %d sent as changed, %d inserted or changed, %d deleted",
+        spec.name,
+        data.num_rows,
+        subset.num_rows,
+        upserted,
+        deleted,
+    )
+    return TableLoad(data.num_rows, upserted, deleted)
 
 
 def conform(spec: TableSpec, table: pa.Table) -> pa.Table:
@@ -195,17 +256,11 @@ def load_tables(
     results: dict[str, TableLoad] = {}
     try:
         with connect(engine) as conn, conn.begin():
-            stage = _stage_postgres if conn.dialect.name == "postgresql" else _stage_sqlite
+            load = _load_postgres if conn.dialect.name == "postgresql" else _load_full
             for name, table in tables.items():
                 spec = TABLES_BY_NAME[name]
                 data = conform(spec, table)
-                _create_staging(conn, spec)
-                stage(conn, spec, data)
-                mode = modes.get(name, LoadMode.MERGE)
-                results[name] = merge_from_staging(
-                    conn, spec, _staging_name(spec), mode, data.num_rows
-                )
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
+                results[name] = load(conn, spec, data, modes.get(name, LoadMode.MERGE))
     except sa.exc.DBAPIError as exc:
         raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
     return results

@@ -221,6 +221,27 @@ PIPELINE_RUNS = TableSpec(
     doc="One row per pipeline run: status, timings, row counts and data-quality results.",
 )
 
+LOAD_FINGERPRINTS = TableSpec(
+    "load_fingerprints",
+    (
+        _c("table_name", S, False),
+        _c("key_hash", INT, False, "64-bit hash of the row's natural key"),
+        _c("row_hash", INT, False, "64-bit hash of the whole row as last loaded"),
+    ),
+    key=("table_name", "key_hash"),
+    doc="Internal: what the loader last wrote per row, so unchanged rows are never re-sent.",
+)
+
+LOAD_STATE = TableSpec(
+    "load_state",
+    (
+        _c("table_name", S, False),
+        _c("hasher", S, False, "the hash function's identity; a change invalidates the hashes"),
+    ),
+    key=("table_name",),
+    doc="Internal: which hash function produced a table's load fingerprints.",
+)
+
 DATA_TABLES: tuple[TableSpec, ...] = (
     SUB_INDUSTRIES,
     COMPANIES,
@@ -230,7 +251,13 @@ DATA_TABLES: tuple[TableSpec, ...] = (
     PRICES_PE,
     SECTOR_AGGREGATES,
 )
-ALL_TABLES: tuple[TableSpec, ...] = (*DATA_TABLES, QUARANTINE, PIPELINE_RUNS)
+ALL_TABLES: tuple[TableSpec, ...] = (
+    *DATA_TABLES,
+    QUARANTINE,
+    PIPELINE_RUNS,
+    LOAD_FINGERPRINTS,
+    LOAD_STATE,
+)
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}
 
 _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
