@@ -89,6 +89,6 @@ class SparkETLPipeline(CurationPipeline):
 
 
 if __name__ == "__main__":
-    from etl_service.cli import main
+    from etl_service.cli.module_entry import module_main
 
-    sys.exit(main(["run", "--engine", "spark", *sys.argv[1:]]))
+    sys.exit(module_main("spark", "python -m etl_service.pipelines.spark_pipeline"))

@@ -33,6 +33,6 @@ class StandardETLPipeline(CurationPipeline):
 
 
 if __name__ == "__main__":
-    from etl_service.cli import main
+    from etl_service.cli.module_entry import module_main
 
-    sys.exit(main(["run", "--engine", "standard", *sys.argv[1:]]))
+    sys.exit(module_main("standard", "python -m etl_service.pipelines.standard_pipeline"))

@@ -220,3 +220,19 @@ def test_postgres_run_gives_the_same_query_results_as_sqlite(
         assert queries.company_history(a, "NVDA") == queries.company_history(b, "NVDA")
     assert checksums(sqlite_engine) == checksums(pg_engine)
     pg_engine.dispose()
+
+
+@pytest.mark.unit
+def test_module_entry_point_runs_the_standard_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from etl_service.cli.module_entry import module_main
+
+    monkeypatch.setenv("ETL_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("ETL_DATABASE_URL", f"sqlite:///{tmp_path / 'data' / 'etl.db'}")
+    monkeypatch.setenv("ETL_LAKE_URI", str(tmp_path / "data" / "lake"))
+    assert module_main("standard", "prog", ["--source", "snapshot"]) == 0
+    assert "succeeded" in capsys.readouterr().out
+    assert module_main("standard", "prog", ["--help"]) == 0
+    assert "--spark-mode" not in capsys.readouterr().out
+    assert module_main("standard", "prog", ["--source", "nope"]) == 2
