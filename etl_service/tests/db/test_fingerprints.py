@@ -10,6 +10,7 @@ from etl_service.src.db import migrate
 from etl_service.src.db.engine import create_engine
 from etl_service.src.db.loader import LoadMode, TableLoad, load_tables
 from etl_service.src.models.schemas import SUB_INDUSTRIES, arrow_schema
+from etl_service.tests.support.builders import quarterly_reports
 
 pytestmark = pytest.mark.postgres
 
@@ -80,11 +81,9 @@ def test_merges_that_bypass_fingerprints_drop_them(engine: sa.Engine) -> None:
 
 
 def test_two_tables_in_one_load_use_their_own_temporary_tables(engine: sa.Engine) -> None:
-    from etl_service.tests.db.test_loader import _reports
-
-    tables = {**_subs({"A": "Energy"}), "quarterly_reports": _reports([1, 2])}
+    tables = {**_subs({"A": "Energy"}), "quarterly_reports": quarterly_reports([1, 2])}
     load_tables(engine, tables, SYNC)
-    tables = {**_subs({"A": "Utilities"}), "quarterly_reports": _reports([1, 3])}
+    tables = {**_subs({"A": "Utilities"}), "quarterly_reports": quarterly_reports([1, 3])}
     result = load_tables(engine, tables, SYNC)
     assert result == {
         "sub_industries": TableLoad(1, 1, 0),

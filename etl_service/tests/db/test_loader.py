@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -17,9 +16,9 @@ from etl_service.src.models.schemas import (
     COMPANIES,
     PRICES_PE,
     QUARANTINE,
-    QUARTERLY_REPORTS,
     arrow_schema,
 )
+from etl_service.tests.support.builders import quarterly_reports
 
 
 @pytest.fixture(
@@ -39,39 +38,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> sa.Engine:
     return engine
 
 
-def _reports(revenues: list[int | None]) -> pa.Table:
-    n = len(revenues)
-    return pa.Table.from_pydict(
-        {
-            "cik": ["0000320193"] * n,
-            "fiscal_year": [2024] * n,
-            "fiscal_quarter": [q + 1 for q in range(n)],
-            "period_start": [date(2024, 1 + 3 * q, 1) for q in range(n)],
-            "period_end": [date(2024, 3 + 3 * q, 28) for q in range(n)],
-            "revenue": revenues,
-            "net_income": [10] * n,
-            "eps_basic": [1.5] * n,
-            "eps_diluted": [1.25] * n,
-            "eps_diluted_ytd": [None] * n,
-            "profit_margin": [0.1] * n,
-            "revenue_concept": ['Revenues, with ünïcode and "quotes", commas'] * n,
-            "form": ["10-Q"] * n,
-            "accession": [""] * n,  # empty string must stay distinct from null
-            "filed": [None] * n,
-            "derived": [False] * n,
-            "derivation": [None] * n,
-        },
-        schema=arrow_schema(QUARTERLY_REPORTS),
-    )
-
-
 def _fetch(engine: sa.Engine, table: str) -> list[tuple[object, ...]]:
     with engine.connect() as conn:
         return [tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {table} ORDER BY 1, 5"))]
 
 
 def test_first_load_then_identical_rerun_writes_nothing(engine: sa.Engine) -> None:
-    data = _reports([100, 200, 300, None])
+    data = quarterly_reports([100, 200, 300, None])
     assert load_tables(engine, {"quarterly_reports": data}, {}) == {
         "quarterly_reports": TableLoad(4, 4, 0)
     }
@@ -87,24 +60,28 @@ def test_first_load_then_identical_rerun_writes_nothing(engine: sa.Engine) -> No
 
 
 def test_changed_rows_update_and_sync_deletes_missing_keys(engine: sa.Engine) -> None:
-    load_tables(engine, {"quarterly_reports": _reports([100, 200, 300])}, {})
-    result = load_tables(engine, {"quarterly_reports": _reports([100, 250])}, {})
+    load_tables(engine, {"quarterly_reports": quarterly_reports([100, 200, 300])}, {})
+    result = load_tables(engine, {"quarterly_reports": quarterly_reports([100, 250])}, {})
     assert result["quarterly_reports"] == TableLoad(2, 1, 0)
     assert [r[5] for r in _fetch(engine, "quarterly_reports")] == [100, 250, 300]
     synced = load_tables(
-        engine, {"quarterly_reports": _reports([100, 250])}, {"quarterly_reports": LoadMode.SYNC}
+        engine,
+        {"quarterly_reports": quarterly_reports([100, 250])},
+        {"quarterly_reports": LoadMode.SYNC},
     )
     assert synced["quarterly_reports"] == TableLoad(2, 0, 1)
     assert [r[5] for r in _fetch(engine, "quarterly_reports")] == [100, 250]
 
 
 def test_a_failing_table_rolls_back_every_table_of_the_load(engine: sa.Engine) -> None:
-    load_tables(engine, {"quarterly_reports": _reports([1, 2])}, {})
+    load_tables(engine, {"quarterly_reports": quarterly_reports([1, 2])}, {})
     with engine.begin() as conn:  # the second table's target is gone: its merge must fail
         conn.exec_driver_sql("DROP TABLE prices_pe")
     prices = pa.Table.from_pylist([], schema=arrow_schema(PRICES_PE))
     with pytest.raises(LoadError, match="previous data kept"):
-        load_tables(engine, {"quarterly_reports": _reports([7, 8, 9]), "prices_pe": prices}, {})
+        load_tables(
+            engine, {"quarterly_reports": quarterly_reports([7, 8, 9]), "prices_pe": prices}, {}
+        )
     assert [r[5] for r in _fetch(engine, "quarterly_reports")] == [1, 2]
 
 
@@ -118,8 +95,8 @@ def test_rows_that_do_not_fit_the_schema_are_refused_by_name(engine: sa.Engine) 
 
 
 def test_duplicate_keys_are_refused_before_anything_is_written(engine: sa.Engine) -> None:
-    load_tables(engine, {"quarterly_reports": _reports([1, 2])}, {})
-    duplicate_keys = pa.concat_tables([_reports([5]), _reports([6])])
+    load_tables(engine, {"quarterly_reports": quarterly_reports([1, 2])}, {})
+    duplicate_keys = pa.concat_tables([quarterly_reports([5]), quarterly_reports([6])])
     with pytest.raises(LoadError, match="1 duplicate keys"):
         load_tables(engine, {"quarterly_reports": duplicate_keys}, {})
     assert [r[5] for r in _fetch(engine, "quarterly_reports")] == [1, 2]

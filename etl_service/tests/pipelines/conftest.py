@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from etl_service.cli import main
 from etl_service.settings import HttpSettings, Settings, SourceMode
+from etl_service.tests.support.env import cli_env
 
 
 def snapshot_settings(root: Path, database_url: str | None = None, **extra: object) -> Settings:
@@ -27,15 +28,7 @@ def snapshot_settings(root: Path, database_url: str | None = None, **extra: obje
 
 def run_cli(settings: Settings, *args: str) -> int:
     """Run ``etl-service run`` with ``settings`` exported as the environment it reads."""
-    env = {
-        "ETL_DATA_DIR": str(settings.data_dir),
-        "ETL_DATABASE_URL": settings.database_url_value,
-        "ETL_LAKE_URI": settings.lake_uri,
-        "ETL_SOURCE": str(settings.source),
-        "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
-    }
-    if settings.sec.bulk_path:
-        env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
+    env = cli_env(settings)
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:

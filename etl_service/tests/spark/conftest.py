@@ -59,20 +59,6 @@ def only_apple(root: Path) -> Path:
     return folder
 
 
-def cli_env(settings: Settings) -> dict[str, str]:
-    """The ETL_* environment an entry point reads ``settings`` from."""
-    env = {
-        "ETL_DATA_DIR": str(settings.data_dir),
-        "ETL_DATABASE_URL": settings.database_url_value,
-        "ETL_LAKE_URI": settings.lake_uri,
-        "ETL_SOURCE": str(settings.source),
-        "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
-    }
-    if settings.sec.bulk_path:
-        env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
-    return env
-
-
 @contextmanager
 def pipeline(
     settings: Settings, engine: sa.Engine, spark: SparkSession | None = None

@@ -25,7 +25,8 @@ from etl_service.errors import EXIT_CODES
 from etl_service.src.db.engine import create_engine
 from etl_service.src.transforms.curate import CURATED
 from etl_service.tests.pipelines.conftest import snapshot_settings
-from etl_service.tests.spark.conftest import APPLE, NVIDIA, Stages, assert_same_rows, cli_env
+from etl_service.tests.spark.conftest import APPLE, NVIDIA, Stages, assert_same_rows
+from etl_service.tests.support.env import cli_env
 from etl_service.tests.support.services import free_port, wait_for_port
 from etl_service.tests.support.spark import require_spark
 from etl_service.tests.support.tables import table_rows

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date
 
 import pyarrow as pa
 import pytest
@@ -16,8 +15,9 @@ from etl_service.src.db import migrate, spark_loader
 from etl_service.src.db.engine import create_engine
 from etl_service.src.db.loader import LoadMode, TableLoad
 from etl_service.src.db.spark_loader import load_tables_jdbc
-from etl_service.src.models.schemas import QUARANTINE, QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import QUARANTINE, arrow_schema
 from etl_service.tests.spark.conftest import staging_tables
+from etl_service.tests.support.builders import quarterly_reports
 from etl_service.tests.support.services import free_port
 from etl_service.tests.support.tables import checksums, table_rows
 
@@ -36,32 +36,6 @@ def engine(postgres_url: str) -> Iterator[sa.Engine]:
     migrate.upgrade(engine)
     yield engine
     engine.dispose()
-
-
-def _reports(revenues: list[int | None]) -> pa.Table:
-    n = len(revenues)
-    return pa.Table.from_pydict(
-        {
-            "cik": ["0000320193"] * n,
-            "fiscal_year": [2024] * n,
-            "fiscal_quarter": [q + 1 for q in range(n)],
-            "period_start": [date(2024, 1 + 3 * q, 1) for q in range(n)],
-            "period_end": [date(2024, 3 + 3 * q, 28) for q in range(n)],
-            "revenue": revenues,
-            "net_income": [10] * n,
-            "eps_basic": [1.5] * n,
-            "eps_diluted": [1.25] * n,
-            "eps_diluted_ytd": [None] * n,
-            "profit_margin": [0.1] * n,
-            "revenue_concept": ['Revenues, with ünïcode and "quotes", commas'] * n,
-            "form": ["10-Q"] * n,
-            "accession": [""] * n,  # empty string must stay distinct from null
-            "filed": [None] * n,
-            "derived": [False] * n,
-            "derivation": [None] * n,
-        },
-        schema=arrow_schema(QUARTERLY_REPORTS),
-    )
 
 
 def _quarantine(keys: list[str]) -> pa.Table:
@@ -83,7 +57,7 @@ MODES = {"quarantine": LoadMode.RECONCILE}
 def test_jdbc_load_then_identical_rerun_writes_nothing(
     spark: SparkSession, engine: sa.Engine
 ) -> None:
-    reports = _reports([100, 200, 300, None])
+    reports = quarterly_reports([100, 200, 300, None])
     tables = {"quarterly_reports": reports, "quarantine": _quarantine(["a"])}
     first = load_tables_jdbc(spark, engine, tables, MODES, "run1")
     assert first == {"quarterly_reports": TableLoad(4, 4, 0), "quarantine": TableLoad(1, 1, 0)}
@@ -103,11 +77,11 @@ def test_jdbc_load_then_identical_rerun_writes_nothing(
 
 
 def test_sync_deletes_missing_keys_through_jdbc(spark: SparkSession, engine: sa.Engine) -> None:
-    load_tables_jdbc(spark, engine, {"quarterly_reports": _reports([1, 2, 3])}, {}, "run1")
+    load_tables_jdbc(spark, engine, {"quarterly_reports": quarterly_reports([1, 2, 3])}, {}, "run1")
     synced = load_tables_jdbc(
         spark,
         engine,
-        {"quarterly_reports": _reports([1, 5])},
+        {"quarterly_reports": quarterly_reports([1, 5])},
         {"quarterly_reports": LoadMode.SYNC},
         "run2",
     )
@@ -118,11 +92,11 @@ def test_sync_deletes_missing_keys_through_jdbc(spark: SparkSession, engine: sa.
 def test_a_merge_failing_midway_keeps_every_table_and_drops_staging(
     spark: SparkSession, engine: sa.Engine
 ) -> None:
-    load_tables_jdbc(spark, engine, {"quarterly_reports": _reports([1, 2])}, {}, "run1")
+    load_tables_jdbc(spark, engine, {"quarterly_reports": quarterly_reports([1, 2])}, {}, "run1")
     before = checksums(engine)
     with engine.begin() as conn:
         conn.exec_driver_sql(FAIL_ON_QUARANTINE_INSERT)
-    tables = {"quarterly_reports": _reports([7, 8, 9]), "quarantine": _quarantine(["a"])}
+    tables = {"quarterly_reports": quarterly_reports([7, 8, 9]), "quarantine": _quarantine(["a"])}
     with pytest.raises(LoadError, match="previous data kept: injected failure in the merge"):
         load_tables_jdbc(spark, engine, tables, MODES, "run2")
     assert checksums(engine) == before
@@ -132,7 +106,7 @@ def test_a_merge_failing_midway_keeps_every_table_and_drops_staging(
 def test_executors_that_cannot_reach_postgres_change_nothing(
     spark: SparkSession, engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    load_tables_jdbc(spark, engine, {"quarterly_reports": _reports([1, 2])}, {}, "run1")
+    load_tables_jdbc(spark, engine, {"quarterly_reports": quarterly_reports([1, 2])}, {}, "run1")
     before = checksums(engine)
     dead = f"jdbc:postgresql://127.0.0.1:{free_port()}/etl"
     reachable_target = spark_loader.jdbc_target
@@ -141,7 +115,9 @@ def test_executors_that_cannot_reach_postgres_change_nothing(
     )
     refused = r"Spark JDBC could not write .* previous data kept: PSQLException: Connection"
     with pytest.raises(StoreUnavailableError, match=refused):
-        load_tables_jdbc(spark, engine, {"quarterly_reports": _reports([7, 8, 9])}, {}, "run2")
+        load_tables_jdbc(
+            spark, engine, {"quarterly_reports": quarterly_reports([7, 8, 9])}, {}, "run2"
+        )
     assert checksums(engine) == before
     assert staging_tables(engine) == []
 
@@ -161,5 +137,5 @@ def test_staging_tables_left_by_a_killed_run_are_dropped_by_the_next_load(
             )
             conn.exec_driver_sql(f"CREATE TABLE stg_{run_id[:12]}_companies (x int)")
         conn.exec_driver_sql("CREATE TABLE stg_notes (x int)")
-    load_tables_jdbc(spark, engine, {"quarterly_reports": _reports([1])}, {}, "run1")
+    load_tables_jdbc(spark, engine, {"quarterly_reports": quarterly_reports([1])}, {}, "run1")
     assert staging_tables(engine) == [f"stg_{running[:12]}_companies", "stg_notes"]

@@ -30,12 +30,12 @@ from etl_service.tests.spark.conftest import (
     Stages,
     assert_same_rows,
     assert_same_table,
-    cli_env,
     database,
     only_apple,
     pipeline,
     staging_tables,
 )
+from etl_service.tests.support.env import cli_env
 from etl_service.tests.support.services import PostgresServer, free_port
 from etl_service.tests.support.tables import checksums, table_rows
 
