@@ -1,138 +1,98 @@
 """Sending only changed rows to PostgreSQL, using per-row fingerprints kept in the database.
 
 For each row the loader computes a 64-bit hash of its key and of the whole row (DuckDB's
-``hash``, fast over Arrow) and keeps them in ``load_fingerprints``, in the same transaction
-as the data. On the next load only the fingerprints are copied (16 bytes a row) and joined
-with the stored ones; the rows whose hash changed or is new are then staged and merged as
-usual, and nothing else is sent. An empty target is loaded with one ``COPY`` straight into
-it. The stored hashes are trusted only while ``load_state`` names the same hash function
-(the DuckDB version) and no other writer touched the table: every other merge path
-(``merge_from_staging``, used by the full path and the Spark JDBC loader) drops the table's
-fingerprints, and the next load rebuilds them.
+``hash``, fast over Arrow). The pairs of the rows last loaded are kept per table as one
+Arrow blob in ``load_state``, written in the same transaction as the data. On the next load
+the blob is read back and compared with the new pairs on the client; only the new or changed
+rows are staged and merged, and the keys that disappeared are known without touching the
+table. An empty target is loaded with one ``COPY`` straight into it.
+
+The stored pairs are trusted only while ``load_state`` names the same hash function (the
+DuckDB version) and nothing else wrote the table: every other merge path
+(``merge_from_staging``, used by the full path and the Spark JDBC loader) forgets them, and
+the next load compares everything once and stores them again.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable
-
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl_service.src.models.schemas import TableSpec
 
-logger = logging.getLogger(__name__)
-
 HASHER = f"duckdb-{duckdb.__version__}-hash"
-
-Copy = Callable[[sa.Connection, str, list[str], pa.Table], None]
-"""Bulk-copies an Arrow table into a named table's columns."""
+PRINTS_SCHEMA = pa.schema([pa.field("key_hash", pa.int64()), pa.field("row_hash", pa.int64())])
 
 
 def fingerprint(spec: TableSpec, table: pa.Table) -> pa.Table:
     """``key_hash`` and ``row_hash`` (signed 64-bit) per row, in the table's row order."""
     key = ", ".join(f'"{c}"' for c in spec.key)
     row = ", ".join(f'"{c}"' for c in spec.column_names)
+    return _query(
+        f"SELECT (hash({key}) >> 1)::BIGINT AS key_hash, "
+        f"(hash({row}) >> 1)::BIGINT AS row_hash FROM t",
+        t=table,
+    )
+
+
+def _query(sql: str, **tables: pa.Table) -> pa.Table:
     con = duckdb.connect()
     try:
-        con.register("t", table)
-        return con.sql(
-            f"SELECT (hash({key}) >> 1)::BIGINT AS key_hash, "
-            f"(hash({row}) >> 1)::BIGINT AS row_hash FROM t"
-        ).to_arrow_table()
+        for name, table in tables.items():
+            con.register(name, table)
+        return con.sql(sql).to_arrow_table()
     finally:
         con.close()
 
 
-def _temp_names(spec: TableSpec) -> tuple[str, str]:
-    return f"fp_new_{spec.name}", f"fp_changed_{spec.name}"
+def _encode(prints: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, PRINTS_SCHEMA) as writer:
+        writer.write_table(prints.select(PRINTS_SCHEMA.names).cast(PRINTS_SCHEMA))
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def forget(conn: sa.Connection, spec: TableSpec) -> None:
     """Drop a table's fingerprints (after a write that did not maintain them)."""
-    params = {"t": spec.name}
-    conn.execute(sa.text("DELETE FROM load_fingerprints WHERE table_name = :t"), params)
-    conn.execute(sa.text("DELETE FROM load_state WHERE table_name = :t"), params)
+    conn.execute(sa.text("DELETE FROM load_state WHERE table_name = :t"), {"t": spec.name})
 
 
-def trusted(conn: sa.Connection, spec: TableSpec) -> bool:
-    """Whether the stored fingerprints of ``spec`` were made by this hash function."""
-    hasher = conn.execute(
-        sa.text("SELECT hasher FROM load_state WHERE table_name = :t"), {"t": spec.name}
-    ).scalar()
-    return bool(hasher == HASHER)
+def stored(conn: sa.Connection, spec: TableSpec) -> pa.Table | None:
+    """The fingerprints of the rows last loaded, or None when they cannot be trusted."""
+    row = conn.execute(
+        sa.text("SELECT hasher, fingerprints FROM load_state WHERE table_name = :t"),
+        {"t": spec.name},
+    ).first()
+    if row is None or row.hasher != HASHER:
+        return None
+    return pa.ipc.open_stream(pa.py_buffer(row.fingerprints)).read_all()
 
 
-def is_empty(conn: sa.Connection, spec: TableSpec) -> bool:
-    return not conn.exec_driver_sql(f'SELECT EXISTS (SELECT 1 FROM "{spec.name}")').scalar()
-
-
-def remember(conn: sa.Connection, spec: TableSpec, prints: pa.Table, copy: Copy) -> None:
-    """Replace the table's fingerprints with ``prints``."""
+def remember(conn: sa.Connection, spec: TableSpec, prints: pa.Table) -> None:
+    """Store ``prints`` as the table's fingerprints."""
     forget(conn, spec)
-    rows = prints.append_column(
-        "table_name", pa.array([spec.name] * prints.num_rows, pa.string())
-    ).select(["table_name", "key_hash", "row_hash"])
-    copy(conn, "load_fingerprints", rows.column_names, rows)
     conn.execute(
-        sa.text("INSERT INTO load_state (table_name, hasher) VALUES (:t, :h)"),
-        {"t": spec.name, "h": HASHER},
+        sa.text("INSERT INTO load_state (table_name, hasher, fingerprints) VALUES (:t, :h, :f)"),
+        {"t": spec.name, "h": HASHER, "f": _encode(prints)},
     )
 
 
-def changed_rows(
-    conn: sa.Connection, spec: TableSpec, data: pa.Table, prints: pa.Table, copy: Copy
-) -> tuple[pa.Table, int]:
-    """The rows of ``data`` whose fingerprint is new or different, and the stale key count.
+def compare(old: pa.Table, new: pa.Table) -> tuple[pa.Table, pa.Table, int]:
+    """Rows of ``new`` that are new or changed (as a mask), the merged prints, stale count.
 
-    Leaves the temporary tables of the new and the changed fingerprints for ``update``.
+    Returns:
+        A boolean column marking the changed rows of ``new`` (in its order), the fingerprints
+        after the load if missing keys are kept (old keys absent from ``new`` plus ``new``),
+        and how many old keys are absent from ``new``.
     """
-    new, changed_table = _temp_names(spec)
-    conn.exec_driver_sql(
-        f"CREATE TEMP TABLE {new} (key_hash BIGINT PRIMARY KEY, row_hash BIGINT) ON COMMIT DROP"
+    positioned = new.append_column("pos", pa.array(range(new.num_rows), pa.int64()))
+    changed = _query(
+        "SELECT n.row_hash IS DISTINCT FROM o.row_hash AS changed "
+        "FROM n LEFT JOIN o ON o.key_hash = n.key_hash ORDER BY n.pos",
+        n=positioned,
+        o=old,
     )
-    copy(conn, new, ["key_hash", "row_hash"], prints)
-    params = {"t": spec.name}
-    conn.execute(
-        sa.text(
-            f"CREATE TEMP TABLE {changed_table} ON COMMIT DROP AS "
-            f"SELECT n.key_hash, n.row_hash FROM {new} AS n LEFT JOIN load_fingerprints AS f "
-            "ON f.table_name = :t AND f.key_hash = n.key_hash "
-            "WHERE f.row_hash IS DISTINCT FROM n.row_hash"
-        ),
-        params,
-    )
-    changed = [r[0] for r in conn.exec_driver_sql(f"SELECT key_hash FROM {changed_table}")]
-    stale: int = conn.execute(
-        sa.text(
-            "SELECT COUNT(*) FROM load_fingerprints AS f WHERE f.table_name = :t "
-            f"AND NOT EXISTS (SELECT 1 FROM {new} AS n WHERE n.key_hash = f.key_hash)"
-        ),
-        params,
-    ).scalar_one()
-    mask = pc.is_in(prints["key_hash"], value_set=pa.array(changed, pa.int64()))
-    return data.filter(mask), int(stale)
-
-
-def update(conn: sa.Connection, spec: TableSpec, drop_stale: bool) -> None:
-    """Store the changed fingerprints (and drop those of deleted keys)."""
-    new, changed_table = _temp_names(spec)
-    params = {"t": spec.name}
-    conn.execute(
-        sa.text(
-            "INSERT INTO load_fingerprints (table_name, key_hash, row_hash) "
-            f"SELECT :t, key_hash, row_hash FROM {changed_table} "
-            "ON CONFLICT (table_name, key_hash) DO UPDATE SET row_hash = excluded.row_hash"
-        ),
-        params,
-    )
-    if drop_stale:
-        conn.execute(
-            sa.text(
-                "DELETE FROM load_fingerprints AS f WHERE f.table_name = :t "
-                f"AND NOT EXISTS (SELECT 1 FROM {new} AS n WHERE n.key_hash = f.key_hash)"
-            ),
-            params,
-        )
+    kept_old = _query("SELECT * FROM o ANTI JOIN n ON o.key_hash = n.key_hash", n=new, o=old)
+    merged = pa.concat_tables([kept_old.cast(PRINTS_SCHEMA), new.cast(PRINTS_SCHEMA)])
+    return changed, merged, kept_old.num_rows

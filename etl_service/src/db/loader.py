@@ -178,31 +178,36 @@ def _load_postgres(
     prints = fingerprints.fingerprint(spec, data)
     if pc.count_distinct(prints["key_hash"]).as_py() != data.num_rows:  # a 64-bit collision
         return _load_full(conn, spec, data, mode)
-    if fingerprints.is_empty(conn, spec):
+    empty = not conn.exec_driver_sql(f"SELECT EXISTS (SELECT 1 FROM {_q(spec.name)})").scalar()
+    if empty:
         copy_postgres(conn, _q(spec.name), spec.column_names, data)
-        fingerprints.remember(conn, spec, prints, copy_postgres)
+        fingerprints.remember(conn, spec, prints)
         logger.info("%s: %d rows copied into the empty table", spec.name, data.num_rows)
         return TableLoad(data.num_rows, data.num_rows, 0)
-    if not fingerprints.trusted(conn, spec):
+    old = fingerprints.stored(conn, spec)
+    if old is None:
         result = _load_full(conn, spec, data, mode)
-        fingerprints.remember(conn, spec, prints, copy_postgres)
+        fingerprints.remember(conn, spec, prints)  # the target now holds at least these rows
         return result
-    subset, stale = fingerprints.changed_rows(conn, spec, data, prints, copy_postgres)
+    changed, merged, stale = fingerprints.compare(old, prints)
+    subset = data.filter(changed.column("changed"))
     _create_staging(conn, spec)
     _stage_postgres(conn, spec, subset)
     upserted = conn.exec_driver_sql(merge_sql(spec, _staging_name(spec))).rowcount
-    deleted = 0
-    if mode is LoadMode.SYNC and stale:
-        keys = f"keys_{spec.name}"
-        key_cols = ", ".join(_q(k) for k in spec.key)
-        conn.exec_driver_sql(
-            f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS "
-            f"SELECT {key_cols} FROM {_q(spec.name)} WHERE false"
-        )
-        copy_postgres(conn, keys, list(spec.key), data)
-        deleted = conn.exec_driver_sql(delete_missing_sql(spec, keys)).rowcount
-    fingerprints.update(conn, spec, drop_stale=mode is LoadMode.SYNC)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_staging_name(spec)}")
+    deleted = 0
+    if mode is LoadMode.SYNC:
+        merged = prints
+        if stale:
+            keys = f"keys_{spec.name}"
+            key_cols = ", ".join(_q(k) for k in spec.key)
+            conn.exec_driver_sql(
+                f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS "
+                f"SELECT {key_cols} FROM {_q(spec.name)} WHERE false"
+            )
+            copy_postgres(conn, keys, list(spec.key), data)
+            deleted = conn.exec_driver_sql(delete_missing_sql(spec, keys)).rowcount
+    fingerprints.remember(conn, spec, merged)
     logger.info(
         "%s: %d rows offered, %d sent as changed, %d inserted or changed, %d deleted",
         spec.name,

@@ -18,6 +18,7 @@ _SQL_TYPES: dict[ColumnType, sa.types.TypeEngine[Any]] = {
     ColumnType.DATE: sa.Date(),
     ColumnType.TIMESTAMP: sa.DateTime(timezone=True),
     ColumnType.JSON: sa.JSON(),
+    ColumnType.BINARY: sa.LargeBinary(),
 }
 
 

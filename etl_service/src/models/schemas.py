@@ -18,6 +18,7 @@ class ColumnType(StrEnum):
     DATE = "date"
     TIMESTAMP = "timestamp"
     JSON = "json"
+    BINARY = "binary"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class TableSpec:
         raise KeyError(f"{self.name} has no column {name!r}")
 
 
-S, INT, F, B, D, T, J = (
+S, INT, F, B, D, T, J, BIN = (
     ColumnType.STRING,
     ColumnType.INT64,
     ColumnType.FLOAT64,
@@ -58,6 +59,7 @@ S, INT, F, B, D, T, J = (
     ColumnType.DATE,
     ColumnType.TIMESTAMP,
     ColumnType.JSON,
+    ColumnType.BINARY,
 )
 
 
@@ -221,25 +223,15 @@ PIPELINE_RUNS = TableSpec(
     doc="One row per pipeline run: status, timings, row counts and data-quality results.",
 )
 
-LOAD_FINGERPRINTS = TableSpec(
-    "load_fingerprints",
-    (
-        _c("table_name", S, False),
-        _c("key_hash", INT, False, "64-bit hash of the row's natural key"),
-        _c("row_hash", INT, False, "64-bit hash of the whole row as last loaded"),
-    ),
-    key=("table_name", "key_hash"),
-    doc="Internal: what the loader last wrote per row, so unchanged rows are never re-sent.",
-)
-
 LOAD_STATE = TableSpec(
     "load_state",
     (
         _c("table_name", S, False),
         _c("hasher", S, False, "the hash function's identity; a change invalidates the hashes"),
+        _c("fingerprints", BIN, False, "Arrow IPC stream of (key_hash, row_hash) per row"),
     ),
     key=("table_name",),
-    doc="Internal: which hash function produced a table's load fingerprints.",
+    doc="Internal: what the loader last wrote per row, so unchanged rows are never re-sent.",
 )
 
 DATA_TABLES: tuple[TableSpec, ...] = (
@@ -255,7 +247,6 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     *DATA_TABLES,
     QUARANTINE,
     PIPELINE_RUNS,
-    LOAD_FINGERPRINTS,
     LOAD_STATE,
 )
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}
@@ -268,6 +259,7 @@ _ARROW_TYPES: dict[ColumnType, pa.DataType] = {
     ColumnType.DATE: pa.date32(),
     ColumnType.TIMESTAMP: pa.timestamp("us", tz="UTC"),
     ColumnType.JSON: pa.string(),
+    ColumnType.BINARY: pa.binary(),
 }
 
 

@@ -102,7 +102,9 @@ def test_every_figure_runs_at_a_tiny_scale(postgres: PostgresServer, tmp_path: P
     assert agreement["close_mismatches"] == agreement["ttm_mismatches"] == 0
     assert agreement["rows_compared"] == agreement["standard_rows"] > 0
     assert by_id["B6"]["details"]["slowest_stage"] in {"extract", "transform", "validate", "load"}
-    assert by_id["B6"]["details"]["profiled_hot_functions"]
+    hot = by_id["B6"]["details"]["profiled_hot_functions"]
+    assert hot["outermost"]
+    assert hot["own_time"]
     assert document["machine"]["postgresql"].startswith("PostgreSQL")
     results, summary = report.write(document, tmp_path)
     assert json.loads(results.read_text())["figures"][0]["id"] == "B1a"

@@ -35,7 +35,8 @@ def _subs(rows: dict[str, str]) -> dict[str, pa.Table]:
 def _state(engine: sa.Engine) -> tuple[list[tuple[str, str]], int]:
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT * FROM sub_industries ORDER BY 1")).all()
-        prints: int = conn.execute(sa.text("SELECT COUNT(*) FROM load_fingerprints")).scalar_one()
+        blob = conn.execute(sa.text("SELECT fingerprints FROM load_state")).scalar()
+    prints = 0 if blob is None else pa.ipc.open_stream(pa.py_buffer(blob)).read_all().num_rows
     return [(r[0], r[1]) for r in rows], prints
 
 
@@ -89,3 +90,16 @@ def test_two_tables_in_one_load_use_their_own_temporary_tables(engine: sa.Engine
         "sub_industries": TableLoad(1, 1, 0),
         "quarterly_reports": TableLoad(2, 1, 0),
     }
+
+
+def test_compare_marks_changed_rows_in_the_new_tables_order() -> None:
+    from etl_service.src.db.fingerprints import compare
+
+    old = pa.table({"key_hash": [1, 2, 3], "row_hash": [10, 20, 30]})
+    new = pa.table({"key_hash": list(range(5000, 0, -1)), "row_hash": [0] * 4997 + [30, 21, 10]})
+    changed, merged, stale = compare(old, new)
+    flags = changed.column("changed").to_pylist()
+    assert flags[-3:] == [False, True, False]  # keys 3, 2, 1: only key 2 changed
+    assert sum(flags) == 4997 + 1
+    assert stale == 0
+    assert merged.num_rows == 5000

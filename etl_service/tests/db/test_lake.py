@@ -105,3 +105,14 @@ def test_s3_lake_contract_on_moto(moto: MotoServer) -> None:
     _contract(lake)
     with pytest.raises(LoadError, match="lake s3://nope-missing/x"):
         open_lake("s3://nope-missing/x", fs).publish(Zone.CURATED, "t", _table(1))
+
+
+@pytest.mark.unit
+def test_content_hash_ignores_chunking_but_not_content() -> None:
+    from etl_service.src.db.lake import content_hash
+
+    n = 150_000  # spans several hashing slices
+    table = pa.table({"x": list(range(n)), "s": [None if i % 3 else str(i) for i in range(n)]})
+    rechunked = pa.concat_tables([table.slice(0, 10), table.slice(10, 70_000), table.slice(70_010)])
+    assert content_hash(rechunked) == content_hash(table)
+    assert content_hash(table.slice(1)) != content_hash(table)

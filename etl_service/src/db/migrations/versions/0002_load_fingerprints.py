@@ -1,4 +1,4 @@
-"""Load fingerprints: per-row hashes so the loader sends only changed rows.
+"""Load state: per-table row fingerprints so the loader sends only changed rows.
 
 Revision ID: 0002
 Revises: 0001
@@ -15,20 +15,13 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "load_fingerprints",
-        sa.Column("table_name", sa.Text(), nullable=False),
-        sa.Column("key_hash", sa.BigInteger(), nullable=False),
-        sa.Column("row_hash", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint("table_name", "key_hash", name="pk_load_fingerprints"),
-    )
-    op.create_table(
         "load_state",
         sa.Column("table_name", sa.Text(), nullable=False),
         sa.Column("hasher", sa.Text(), nullable=False),
+        sa.Column("fingerprints", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("table_name", name="pk_load_state"),
     )
 
 
 def downgrade() -> None:
     op.drop_table("load_state")
-    op.drop_table("load_fingerprints")
