@@ -1,0 +1,60 @@
+"""Benchmark profiles: the full sizes of the issue, and a tiny one for the smoke test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How big each figure's workload is and how often it is repeated."""
+
+    name: str
+    runs: int
+    b1_rows: int
+    b1_legacy_rows: int
+    b1_dlt_runs: int
+    b2_scale: float
+    b2_days: int
+    b3_scales: tuple[float, ...]
+    b3_spark_scales: tuple[float, ...]
+    b3_days: int
+    b5_megabytes: float
+    b6_runs: int
+    subprocess: bool
+    """Run each pipeline scale in its own process (clean memory); False runs in this one."""
+
+
+FULL = Profile(
+    name="full",
+    runs=3,
+    b1_rows=1_000_000,
+    b1_legacy_rows=5_000,
+    b1_dlt_runs=1,
+    b2_scale=1.0,
+    b2_days=10_000,
+    b3_scales=(1.0, 4.0, 16.0),
+    b3_spark_scales=(0.25, 0.5, 1.0, 4.0, 16.0),
+    b3_days=10_000,
+    b5_megabytes=150.0,
+    b6_runs=3,
+    subprocess=True,
+)
+
+SMOKE = Profile(
+    name="smoke",
+    runs=1,
+    b1_rows=3_000,
+    b1_legacy_rows=50,
+    b1_dlt_runs=1,
+    b2_scale=0.02,
+    b2_days=600,
+    b3_scales=(0.02, 0.04),
+    b3_spark_scales=(0.02,),
+    b3_days=400,
+    b5_megabytes=1.0,
+    b6_runs=1,
+    subprocess=False,
+)
+
+PROFILES = {p.name: p for p in (FULL, SMOKE)}
