@@ -17,8 +17,5 @@ from etl_service.tests.support.spark import spark  # noqa: F401
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sec_fsds"
 QUARTER_2009Q3 = FIXTURES / "2009q3"
-SHARED_2009Q3 = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared/data/sec/financial_statement_data_sets/2009q3"
-)
-"""The complete release, ``../shared/data/...`` beside the repository."""
+SHARED_2009Q3 = FIXTURES / "2009q3_full"
+"""The complete 2009q3 release (sub.txt and num.txt, gzipped unchanged) kept in the repo."""
