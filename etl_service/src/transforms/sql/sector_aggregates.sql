@@ -80,11 +80,26 @@ facts AS (
     LEFT JOIN closes AS cl
         ON cl.cik = r.cik
         AND cl.quarter_end = r.quarter_end
+),
+
+levels AS (
+    SELECT 'sector' AS level
+    UNION ALL
+    SELECT 'sub_industry' AS level
+),
+
+grouped AS (
+    SELECT
+        lv.level,
+        CASE WHEN lv.level = 'sector' THEN f.sector ELSE f.sub_industry END AS name,
+        f.*
+    FROM facts AS f
+    CROSS JOIN levels AS lv
 )
 
 SELECT
-    'sector' AS level,
-    sector AS name,
+    level,
+    name,
     quarter_end,
     COUNT(DISTINCT cik) AS n_companies,
     AVG(CAST(revenue AS DOUBLE)) AS avg_revenue,
@@ -93,23 +108,6 @@ SELECT
     AVG(profit_margin) AS avg_profit_margin,
     AVG(closing_price) AS avg_closing_price,
     AVG(pe) AS avg_pe
-FROM facts
-GROUP BY sector, quarter_end
-
-UNION ALL
-
-SELECT
-    'sub_industry' AS level,
-    sub_industry AS name,
-    quarter_end,
-    COUNT(DISTINCT cik) AS n_companies,
-    AVG(CAST(revenue AS DOUBLE)) AS avg_revenue,
-    AVG(CAST(net_income AS DOUBLE)) AS avg_net_income,
-    AVG(eps_diluted) AS avg_eps_diluted,
-    AVG(profit_margin) AS avg_profit_margin,
-    AVG(closing_price) AS avg_closing_price,
-    AVG(pe) AS avg_pe
-FROM facts
-GROUP BY sub_industry, quarter_end
-
+FROM grouped
+GROUP BY level, name, quarter_end
 ORDER BY level, name, quarter_end
