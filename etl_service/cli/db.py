@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import check_connection, create_engine
+from etl_service.src.db.engine import connected_engine
 
 
 @click.group()
@@ -20,8 +20,7 @@ def db() -> None:
 @click.pass_obj
 def upgrade(settings: Settings, revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
-    engine = create_engine(settings.database_url_value)
-    check_connection(engine)
+    engine = connected_engine(settings.database_url_value)
     migrate.upgrade(engine, revision)
     click.echo(f"database at revision {migrate.current(engine)}: {_where(engine)}")
 
@@ -31,8 +30,7 @@ def upgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def downgrade(settings: Settings, revision: str) -> None:
     """Migrate the schema down to REVISION (default: base, dropping every table)."""
-    engine = create_engine(settings.database_url_value)
-    check_connection(engine)
+    engine = connected_engine(settings.database_url_value)
     migrate.downgrade(engine, revision)
     click.echo(f"database at revision {migrate.current(engine) or 'base'}: {_where(engine)}")
 
@@ -41,8 +39,7 @@ def downgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def current(settings: Settings) -> None:
     """Print the schema revision of the database and the newest one available."""
-    engine = create_engine(settings.database_url_value)
-    check_connection(engine)
+    engine = connected_engine(settings.database_url_value)
     click.echo(f"current: {migrate.current(engine) or 'base (empty)'}; head: {migrate.head()}")
 
 

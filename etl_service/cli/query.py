@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_service.settings import Settings
-from etl_service.src.db.engine import check_connection, create_engine
+from etl_service.src.db.engine import connected_engine
 from etl_service.src.models import queries
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -72,40 +72,31 @@ def query() -> None:
     """Query the loaded data (run `etl-service run` first)."""
 
 
-def _engine(settings: Settings) -> Any:
-    engine = create_engine(settings.database_url_value)
-    check_connection(engine)
-    return engine
-
-
 @query.command("sectors")
 @_FORMAT
 @click.pass_obj
 def sectors_cmd(settings: Settings, fmt: str) -> None:
     """List the sectors with their number of companies and sub-industries."""
-    emit(queries.sectors(_engine(settings)), fmt, "Sectors")
+    emit(queries.sectors(connected_engine(settings.database_url_value)), fmt, "Sectors")
 
 
-@query.command("sector")
-@click.argument("name")
-@_metric_option(queries.AGGREGATE_METRICS)
-@_FORMAT
-@click.pass_obj
-def sector_cmd(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
-    """Per-quarter averages for sector NAME (case-insensitive)."""
-    rows = queries.group_history(_engine(settings), "sector", name, metrics)
-    emit(rows, fmt, f"Sector: {name}")
+def _add_group_command(level: str, label: str) -> None:
+    """``query sector NAME`` and ``query sub-industry NAME``: one definition for both levels."""
+
+    @query.command(label.lower())
+    @click.argument("name")
+    @_metric_option(queries.AGGREGATE_METRICS)
+    @_FORMAT
+    @click.pass_obj
+    def command(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
+        engine = connected_engine(settings.database_url_value)
+        emit(queries.group_history(engine, level, name, metrics), fmt, f"{label}: {name}")
+
+    command.help = f"Per-quarter averages for {label.lower()} NAME (case-insensitive)."
 
 
-@query.command("sub-industry")
-@click.argument("name")
-@_metric_option(queries.AGGREGATE_METRICS)
-@_FORMAT
-@click.pass_obj
-def sub_industry_cmd(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
-    """Per-quarter averages for sub-industry NAME (case-insensitive)."""
-    rows = queries.group_history(_engine(settings), "sub_industry", name, metrics)
-    emit(rows, fmt, f"Sub-industry: {name}")
+_add_group_command("sector", "Sector")
+_add_group_command("sub_industry", "Sub-industry")
 
 
 @query.command("company")
@@ -115,4 +106,5 @@ def sub_industry_cmd(settings: Settings, name: str, metrics: tuple[str, ...], fm
 @click.pass_obj
 def company_cmd(settings: Settings, ticker: str, metrics: tuple[str, ...], fmt: str) -> None:
     """Fiscal-quarter history of TICKER: financials, close and P/E."""
-    emit(queries.company_history(_engine(settings), ticker, metrics), fmt, f"Company: {ticker}")
+    engine = connected_engine(settings.database_url_value)
+    emit(queries.company_history(engine, ticker, metrics), fmt, f"Company: {ticker}")

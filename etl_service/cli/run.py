@@ -28,7 +28,7 @@ from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import check_connection, create_engine
+from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake, Zone, open_lake
 from etl_service.src.db.run_lock import exclusive_run, mark_abandoned
 
@@ -159,8 +159,7 @@ def run(settings: Settings, source: str | None, engine_name: str, spark_master: 
         settings = settings.model_copy(update={"source": SourceMode(source)})
     if spark_master and engine_name != "spark":
         raise ConfigError("--spark-mode needs --engine spark")
-    engine = create_engine(settings.database_url_value)
-    check_connection(engine)
+    engine = connected_engine(settings.database_url_value)
     lake = build_lake(settings)
     lake.check_writable()
     with (

@@ -51,3 +51,10 @@ def check_connection(engine: sa.Engine) -> None:
     except sa.exc.OperationalError as exc:
         target = engine.url.render_as_string(hide_password=True)
         raise StoreUnavailableError(f"cannot reach the database {target}: {exc.orig}") from exc
+
+
+def connected_engine(url: str) -> sa.Engine:
+    """An engine for ``url`` that has been shown to reach its database."""
+    engine = create_engine(url)
+    check_connection(engine)
+    return engine
