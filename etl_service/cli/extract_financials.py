@@ -11,12 +11,12 @@ import pyarrow as pa
 from etl_service.cli._output import FORMATS, write_table
 from etl_service.errors import InputError
 from etl_service.settings import Settings
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sec.client import (
     BulkCompanyFacts,
     CompanyFactsClient,
     build_sec_fetcher,
-    snapshot_dir,
 )
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 
@@ -58,7 +58,7 @@ def _fetch(settings: Settings, cik: str, live: bool) -> tuple[bytes, str]:
             settings.sec.max_requests_per_s,
         )
         return CompanyFactsClient(fetcher, settings.sec.base_url).get(cik)
-    return BulkCompanyFacts(settings.sec.bulk_path or snapshot_dir()).get(cik)
+    return BulkCompanyFacts(settings.sec.bulk_path or SEC_COMPANYFACTS).get(cik)
 
 
 @click.command()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from abc import abstractmethod
-from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
@@ -54,14 +53,6 @@ class CurationEngine(CurateEngine, SqlEngine, Protocol):
     def close(self) -> None: ...
 
 
-@dataclass
-class Processed:
-    """Extracted source tables, kept in the lake's processed zone."""
-
-    sources: SourceTables
-    page_revision: str | None
-
-
 def quarantine_table(rejected: list[Rejected], run_id: str) -> pa.Table:
     """The quarantine rows of a run: one per (table, key, reason), first seen in ``run_id``."""
     rows = {
@@ -78,7 +69,7 @@ def quarantine_table(rejected: list[Rejected], run_id: str) -> pa.Table:
     return pa.Table.from_pylist(list(rows.values()), schema=arrow_schema(QUARANTINE))
 
 
-class CurationPipeline(BasePipeline[Processed, Curated]):
+class CurationPipeline(BasePipeline[SourceTables, Curated]):
     """Extract from the sources, curate and gate on ``sql_engine()``, load DB and lake."""
 
     def __init__(self, context: RunContext, sources: Sources, lake: Lake) -> None:
@@ -108,7 +99,7 @@ class CurationPipeline(BasePipeline[Processed, Curated]):
             Per table, rows offered, upserted and deleted.
         """
 
-    def extract(self) -> Processed:
+    def extract(self) -> SourceTables:
         page = self.sources.constituents_page()
         companies = page.companies.table
         ciks = sorted({c for c in companies.column("cik").to_pylist() if c})
@@ -117,15 +108,12 @@ class CurationPipeline(BasePipeline[Processed, Curated]):
         self.report.source = self.sources.report.summary
         self.report.warnings += self.sources.report.warnings
         as_of = page.revision_time.date() if page.revision_time else date.today()
-        return Processed(
-            SourceTables(page.companies, page.changes, financials, closes, as_of, page.source),
-            page.revision,
-        )
+        return SourceTables(page.companies, page.changes, financials, closes, as_of, page.source)
 
-    def transform(self, raw: Processed) -> Curated:
+    def transform(self, raw: SourceTables) -> Curated:
         engine = self.sql_engine()
         try:
-            return curate(raw.sources, engine)
+            return curate(raw, engine)
         finally:
             engine.close()
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunContext
-from etl_service.pipelines.curation_pipeline import LOAD_MODES, CurationPipeline, Processed
+from etl_service.pipelines.curation_pipeline import LOAD_MODES, CurationPipeline
 from etl_service.settings import SparkSettings
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.adapters.spark_session import size_shuffle_partitions
@@ -28,7 +28,7 @@ from etl_service.src.db.lake import Lake, Staged, Zone
 from etl_service.src.db.loader import TableLoad, load_tables
 from etl_service.src.db.spark_lake import check_spark_writable, stage_with_spark
 from etl_service.src.db.spark_loader import load_tables_jdbc
-from etl_service.src.transforms.curate import Curated
+from etl_service.src.transforms.curate import Curated, SourceTables
 from etl_service.src.transforms.spark_engine import SparkSqlEngine
 
 if TYPE_CHECKING:
@@ -62,9 +62,9 @@ class SparkETLPipeline(CurationPipeline):
         self.spark = spark
         self.native_arrow = native_arrow
 
-    def transform(self, raw: Processed) -> Curated:
-        inputs = (raw.sources.companies, raw.sources.changes, raw.sources.financials)
-        rows = sum(e.table.num_rows for e in (*inputs, raw.sources.closes))
+    def transform(self, raw: SourceTables) -> Curated:
+        inputs = (raw.companies, raw.changes, raw.financials)
+        rows = sum(e.table.num_rows for e in (*inputs, raw.closes))
         size_shuffle_partitions(self.spark, rows, self.context.settings.spark.shuffle_partitions)
         return super().transform(raw)
 

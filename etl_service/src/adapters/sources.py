@@ -27,7 +27,11 @@ from etl_service.settings import HttpSettings, Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.prices.base import CLOSES_SCHEMA
-from etl_service.src.adapters.prices.daily_csv import DailyCsvFolder, DailyCsvUrl
+from etl_service.src.adapters.prices.daily_csv import (
+    DailyCsvFolder,
+    DailyCsvUrl,
+    ticker_from_filename,
+)
 from etl_service.src.adapters.prices.ishares import IsharesHoldings
 from etl_service.src.adapters.sec.client import (
     BulkCompanyFacts,
@@ -217,7 +221,7 @@ class Sources:
 
         def offline() -> Extracted:
             folder = DailyCsvFolder(snapshot.STOOQ_DAILY)
-            have = {p.name.split(".")[0].upper().replace("-", ".") for p in folder.files()}
+            have = {ticker_from_filename(p) for p in folder.files()}
             daily = folder.closes(sorted(have & set(tickers)))
             holdings = IsharesHoldings.from_folder(snapshot.ISHARES_HOLDINGS, tickers).closes(
                 tickers

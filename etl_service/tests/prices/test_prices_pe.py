@@ -12,10 +12,10 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.fmp.income_statement import map_income_statement
 from etl_service.src.adapters.prices.daily_csv import DailyCsvFolder
 from etl_service.src.adapters.prices.ishares import IsharesHoldings
-from etl_service.src.adapters.sec.client import snapshot_dir
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 from etl_service.src.models.schemas import COMPANIES, PRICES_PE, QUARTERLY_REPORTS, arrow_schema
 from etl_service.src.transforms.prices_pe import compute_prices_pe
@@ -441,7 +441,7 @@ def test_a_repeated_fiscal_label_still_gives_one_row_per_report(closes: pa.Table
 @pytest.fixture(scope="module")
 def extracted() -> pa.Table:
     def load(cik: str) -> pa.Table:
-        body = gzip.decompress((snapshot_dir() / f"CIK{cik}.json.gz").read_bytes())
+        body = gzip.decompress((SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes())
         return extract_quarterly(body, f"CIK{cik}.json").table
 
     return pa.concat_tables([load(APPLE), load(NVIDIA)])

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from etl_service.cli.extract_financials import COLUMNS, financials
 from etl_service.errors import ConfigError, InputError
 from etl_service.settings import Settings
-from etl_service.src.adapters.sec.client import snapshot_dir
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.tests.support.replay_server import Reply, replay_server
 
 pytestmark = pytest.mark.unit
@@ -30,7 +30,7 @@ def _run(settings: Settings, *args: str) -> Result:
 
 def test_csv_from_input_file(settings: Settings, tmp_path: Path) -> None:
     source = tmp_path / "CIK0001045810.json"
-    source.write_bytes(gzip.decompress((snapshot_dir() / "CIK0001045810.json.gz").read_bytes()))
+    source.write_bytes(gzip.decompress((SEC_COMPANYFACTS / "CIK0001045810.json.gz").read_bytes()))
     result = _run(settings, "--input", str(source))
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
@@ -57,7 +57,7 @@ def test_json_and_parquet_from_the_snapshot_by_cik(settings: Settings, tmp_path:
 
 
 def test_live_uses_the_sec_client(settings: Settings) -> None:
-    body = gzip.decompress((snapshot_dir() / "CIK0000320193.json.gz").read_bytes())
+    body = gzip.decompress((SEC_COMPANYFACTS / "CIK0000320193.json.gz").read_bytes())
     with replay_server() as server:
         server.script("/api/xbrl/companyfacts/CIK0000320193.json", Reply(403), Reply(200, body))
         live = settings.model_copy(

@@ -13,13 +13,13 @@ import pytest
 
 from etl_service.errors import ConfigError, InputError, SourceRefusedError, SourceUnavailableError
 from etl_service.settings import HttpSettings, Settings
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.http import HttpFetcher, RateLimiter
 from etl_service.src.adapters.sec.client import (
     BulkCompanyFacts,
     CompanyFactsClient,
     build_sec_fetcher,
     sec_rate_limiter,
-    snapshot_dir,
 )
 from etl_service.tests.support.replay_server import Reply, replay_server
 
@@ -155,7 +155,7 @@ def test_bulk_mode_reads_folder_zip_and_gzip(tmp_path: Path) -> None:
         body, source = BulkCompanyFacts(path).get("CIK320193")
         assert body == BODY
         assert "CIK0000320193.json" in source
-    assert BulkCompanyFacts(snapshot_dir()).get(1045810)[0].startswith(b"{")
+    assert BulkCompanyFacts(SEC_COMPANYFACTS).get(1045810)[0].startswith(b"{")
 
 
 def test_bulk_mode_errors(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from etl_service.src.adapters.sec.client import snapshot_dir
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 from etl_service.src.models.records import Extracted
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, arrow_schema
@@ -140,7 +140,7 @@ NVIDIA = [
 
 
 def _load(cik: str) -> bytes:
-    return gzip.decompress((snapshot_dir() / f"CIK{cik}.json.gz").read_bytes())
+    return gzip.decompress((SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes())
 
 
 @pytest.fixture(scope="module")
@@ -291,7 +291,7 @@ def test_year_to_date_eps_is_the_reported_figure(
 
 
 def test_snapshot_readme_names_source_and_licence() -> None:
-    text = (Path(snapshot_dir()) / "README.md").read_text()
+    text = (Path(SEC_COMPANYFACTS) / "README.md").read_text()
     assert "dgunning/edgartools" in text
     assert "MIT" in text
     assert "public data" in text

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from etl_service.errors import EngineError, InputError, SchemaError
-from etl_service.src.adapters.sec.client import snapshot_dir
+from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 from etl_service.src.models.records import Extracted
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, arrow_schema
@@ -136,7 +136,7 @@ def test_amendments_and_filters_follow_the_companyfacts_rules(q3: Extracted) -> 
 
 
 def test_apple_matches_companyfacts_except_for_a_later_restatement(q3: Extracted) -> None:
-    body = gzip.decompress((snapshot_dir() / "CIK0000320193.json.gz").read_bytes())
+    body = gzip.decompress((SEC_COMPANYFACTS / "CIK0000320193.json.gz").read_bytes())
     facts = {
         (r["fiscal_year"], r["fiscal_quarter"]): r
         for r in extract_quarterly(body, "companyfacts").table.to_pylist()

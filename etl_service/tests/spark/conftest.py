@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from etl_service.cli.run import build_lake
 from etl_service.pipelines.base_pipeline import RunContext
-from etl_service.pipelines.curation_pipeline import CurationPipeline, Processed
+from etl_service.pipelines.curation_pipeline import CurationPipeline
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.pipelines.standard_pipeline import StandardETLPipeline
 from etl_service.settings import Settings
@@ -28,7 +28,7 @@ from etl_service.src.adapters.sources import Sources
 from etl_service.src.db.engine import create_engine
 from etl_service.src.db.lake import Zone
 from etl_service.src.models.quality import CheckResult
-from etl_service.src.transforms.curate import Curated
+from etl_service.src.transforms.curate import Curated, SourceTables
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.support.services import PostgresServer
 from etl_service.tests.support.spark import spark_fixture  # noqa: F401
@@ -46,7 +46,7 @@ FLOAT_REL_TOLERANCE = 1e-12
 class Stages:
     """What extract, transform and validate produced."""
 
-    processed: Processed
+    processed: SourceTables
     curated: Curated
     results: list[CheckResult]
 
@@ -74,7 +74,7 @@ def pipeline(
             yield SparkETLPipeline(context, sources, lake, spark)
 
 
-def _stages(pipe: CurationPipeline, processed: Processed) -> Stages:
+def _stages(pipe: CurationPipeline, processed: SourceTables) -> Stages:
     curated = pipe.transform(processed)
     results = pipe.validate(curated)
     return Stages(processed, curated, results)

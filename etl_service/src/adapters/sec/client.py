@@ -132,8 +132,3 @@ def _gunzip(data: bytes, source: str) -> bytes:
         return gzip.decompress(data)
     except (OSError, EOFError) as exc:
         raise InputError(f"corrupt gzip file: {exc}", source=source) from exc
-
-
-def snapshot_dir() -> Path:
-    """The bundled offline companyfacts (Apple, NVIDIA) shipped with the package."""
-    return Path(__file__).resolve().parents[3] / "snapshot" / "sec"
