@@ -36,8 +36,8 @@ from bench.config import Profile
 from bench.databases import fresh_database
 from bench.measure import Comparison, Figure, Goal, Sample, timed
 from bench.synthetic import SEED, reports_only
-from etl_service.src.db.loader import LoadMode, load_tables
-from etl_service.src.models.schemas import QUARTERLY_REPORTS
+from etl_service.src.db.loader import load_tables
+from etl_service.src.models.schemas import QUARTERLY_REPORTS, LoadMode
 
 logger = logging.getLogger(__name__)
 

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -36,15 +36,13 @@ from pydantic import SecretStr
 from bench.databases import fresh_database
 from bench.measure import peak_rss_bytes, reset_peak_rss, rss_bytes
 from bench.synthetic import Universe, universe
-from etl_service.pipelines.base_pipeline import RunContext
-from etl_service.pipelines.curation_pipeline import CurationPipeline
-from etl_service.pipelines.standard_pipeline import StandardETLPipeline
+from etl_service.pipelines.compose import build_lake, build_pipeline
 from etl_service.settings import QualitySettings, Settings, SourceMode, SparkSettings
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.adapters.wikipedia import ParsedPage
-from etl_service.src.db.lake import Lake, Zone, open_lake
 from etl_service.src.models.records import Extracted
+from etl_service.src.models.schemas import Zone
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -76,7 +74,9 @@ class SyntheticSources(Sources):
             changes=Extracted(self.data.changes),
         )
 
-    def financials(self, ciks: Sequence[str]) -> Extracted:
+    def financials(
+        self, ciks: Sequence[str], tickers: Mapping[str, str] | None = None
+    ) -> Extracted:
         self.report.origins["financials"] = "synthetic"
         return Extracted(self.data.quarterly_reports)
 
@@ -147,10 +147,11 @@ class ScaleResult:
     runs: list[RunResult]
 
 
-def bench_settings(root: Path, database_url: str, companies: int) -> Settings:
+def bench_settings(root: Path, database_url: str, companies: int, spark: bool = False) -> Settings:
     """Settings for a synthetic run: stores under ``root``, the constituent band fitted."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
+        engine="spark" if spark else "standard",
         data_dir=root,
         database_url=SecretStr(database_url),
         lake_uri=str(root / "lake"),
@@ -176,19 +177,19 @@ def run_once(
     try:
         with fresh_database(admin_url) as engine, httpx.Client() as client:
             url = engine.url.render_as_string(hide_password=False)
-            settings = bench_settings(root, url, data.companies.num_rows)
-            lake = open_lake(settings.lake_uri)
+            settings = bench_settings(root, url, data.companies.num_rows, spark is not None)
+            lake = build_lake(settings)
             sources = SyntheticSources(
                 settings, client, RawArchive(lake.path(Zone.RAW), lake.fs), data
             )
-            pipeline = _pipeline(RunContext(settings=settings, engine=engine), sources, lake, spark)
-            release_memory()
-            before = rss_bytes()
-            with stage_peaks() as peaks:
-                reset_peak_rss()
-                start = time.perf_counter()
-                report = pipeline.run()
-                seconds = time.perf_counter() - start
+            with build_pipeline(settings, spark=spark, database=engine, sources=sources) as pipe:
+                release_memory()
+                before = rss_bytes()
+                with stage_peaks() as peaks:
+                    reset_peak_rss()
+                    start = time.perf_counter()
+                    report = pipe.run()
+                    seconds = time.perf_counter() - start
             return RunResult(
                 seconds,
                 dict(report.timings_s),
@@ -199,17 +200,6 @@ def run_once(
             )
     finally:
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _pipeline(
-    context: RunContext, sources: Sources, lake: Lake, spark: SparkSession | None
-) -> CurationPipeline:
-    if spark is None:
-        return StandardETLPipeline(context, sources, lake)
-    from etl_service.pipelines.spark_pipeline import SparkETLPipeline, check_prerequisites
-
-    check_prerequisites(context.settings.spark, context.engine, lake)
-    return SparkETLPipeline(context, sources, lake, spark)
 
 
 def run_scale(
@@ -242,7 +232,7 @@ def run_scale(
 
 @contextmanager
 def _spark_session() -> Iterator[SparkSession]:
-    from etl_service.src.adapters.spark_session import spark_session
+    from etl_service.engines.spark.session import spark_session
 
     with spark_session(SparkSettings(), SPARK_MASTER, "etl-service-bench", SPARK_CONFIG) as spark:
         yield spark

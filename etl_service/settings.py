@@ -89,6 +89,10 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr(f"sqlite:///{DEFAULT_DATA_DIR / 'etl.db'}")
     lake_uri: str = str(DEFAULT_DATA_DIR / "lake")
     source: SourceMode = SourceMode.AUTO
+    engine: str = "standard"
+    """The compute engine: a name in ``etl_service.engines.AVAILABLE_ENGINES``."""
+    sinks: tuple[str, ...] = ("lake", "database")
+    """The run's sinks in staging order (``etl_service.sinks.AVAILABLE_SINKS``)."""
 
     wikipedia_url: str = "https://en.wikipedia.org/wiki/List_of_S%26P_500_companies"
     user_agent: str = "etl-service/0.1 (https://github.com/etl-service/etl-service)"

@@ -8,9 +8,9 @@ from pathlib import Path
 import click
 
 from etl_service.cli._output import FORMATS, write_table
+from etl_service.engines.spark.session import spark_session
 from etl_service.errors import InputError
 from etl_service.settings import Settings
-from etl_service.src.adapters.spark_session import spark_session
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def fsds(
             raise InputError("no such file or folder", source=str(quarter))
     with spark_session(settings.spark, spark_master, "etl-service-fsds") as spark:
         # needs PySpark, the optional "spark" extra, which spark_session has checked
-        from etl_service.src.adapters.sec.fsds import read_fsds
+        from etl_service.engines.spark.fsds import read_fsds
 
         extracted = read_fsds(spark, quarters, staging_dir=staging_dir)
     for rejected in extracted.rejected:

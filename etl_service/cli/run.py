@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import click
-import sqlalchemy as sa
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -20,34 +19,13 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from etl_service.engines import AVAILABLE_ENGINES
 from etl_service.errors import ConfigError
-from etl_service.pipelines.base_pipeline import RunContext, RunReport
-from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.base_pipeline import RunReport
+from etl_service.pipelines.compose import build_pipeline
 from etl_service.settings import Settings, SourceMode
-from etl_service.src.adapters.archive import RawArchive
-from etl_service.src.adapters.http import build_http_client
-from etl_service.src.adapters.sources import Sources
-from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
-from etl_service.src.db.lake import Lake, Zone, open_lake
-from etl_service.src.db.run_lock import exclusive_run, mark_abandoned
 
 logger = logging.getLogger(__name__)
-
-
-def build_lake(settings: Settings) -> Lake:
-    """The lake of the settings: a local folder, or S3 through the configured endpoint."""
-    if settings.lake_uri.startswith("s3://"):
-        from etl_service.aws.s3.filesystem import s3_filesystem
-
-        fs = s3_filesystem(
-            settings.aws_region,
-            settings.aws_endpoint_url,
-            settings.aws_access_key_id,
-            settings.aws_secret_access_key,
-        )
-        return open_lake(settings.lake_uri, fs)
-    return open_lake(settings.lake_uri)
 
 
 @contextmanager
@@ -103,31 +81,6 @@ def print_summary(report: RunReport, console: Console) -> None:
     )
 
 
-PipelineFactory = Callable[[RunContext, Sources], CurationPipeline]
-
-
-@contextmanager
-def pipeline_factory(
-    engine_name: str,
-    settings: Settings,
-    engine: sa.Engine,
-    lake: Lake,
-    spark_master: str | None = None,
-) -> Iterator[PipelineFactory]:
-    """A maker of ``engine_name``'s pipeline; for spark, the session lives for the block."""
-    if engine_name == "standard":
-        from etl_service.pipelines.standard_pipeline import StandardETLPipeline
-
-        yield lambda context, sources: StandardETLPipeline(context, sources, lake)
-        return
-    from etl_service.pipelines.spark_pipeline import SparkETLPipeline, check_prerequisites
-    from etl_service.src.adapters.spark_session import spark_session
-
-    check_prerequisites(settings.spark, engine, lake)
-    with spark_session(settings.spark, spark_master) as spark:
-        yield lambda context, sources: SparkETLPipeline(context, sources, lake, spark)
-
-
 @click.command()
 @click.option(
     "--source",
@@ -139,10 +92,10 @@ def pipeline_factory(
 @click.option(
     "--engine",
     "engine_name",
-    type=click.Choice(["standard", "spark"]),
-    default="standard",
-    show_default=True,
-    help="standard (DuckDB/Arrow on this machine) or spark (PySpark, local or a cluster).",
+    type=click.Choice(sorted(AVAILABLE_ENGINES)),
+    default=None,
+    help="standard (DuckDB/Arrow on this machine) or spark (PySpark, local or a cluster). "
+    "Default: ETL_ENGINE or standard.",
 )
 @click.option(
     "--spark-mode",
@@ -153,29 +106,23 @@ def pipeline_factory(
     "cluster). Default: ETL_SPARK__MASTER or local[*].",
 )
 @click.pass_obj
-def run(settings: Settings, source: str | None, engine_name: str, spark_master: str | None) -> None:
+def run(
+    settings: Settings, source: str | None, engine_name: str | None, spark_master: str | None
+) -> None:
     """Run the main job: extract, transform, validate, load into the database and the lake."""
+    updates: dict[str, object] = {}
     if source:
-        settings = settings.model_copy(update={"source": SourceMode(source)})
-    if spark_master and engine_name != "spark":
-        raise ConfigError("--spark-mode needs --engine spark")
-    engine = connected_engine(settings.database_url_value)
-    lake = build_lake(settings)
-    lake.check_writable()
+        updates["source"] = SourceMode(source)
+    if engine_name:
+        updates["engine"] = engine_name
+    if spark_master:
+        if (engine_name or settings.engine) != "spark":
+            raise ConfigError("--spark-mode needs --engine spark")
+        updates["spark"] = settings.spark.model_copy(update={"master": spark_master})
+    settings = settings.model_copy(update=updates)
     with (
-        exclusive_run(settings.data_dir / "run.lock"),
-        pipeline_factory(engine_name, settings, engine, lake, spark_master) as make_pipeline,
+        progress_display(sys.stderr.isatty()) as progress,
+        build_pipeline(settings, progress=progress) as pipeline,
     ):
-        migrate.upgrade(engine)
-        abandoned = mark_abandoned(engine)
-        if abandoned:
-            logger.warning("%d earlier run(s) had been killed; marked abandoned", abandoned)
-        with (
-            build_http_client() as http_client,
-            progress_display(sys.stderr.isatty()) as progress,
-        ):
-            context = RunContext(settings=settings, engine=engine, progress=progress)
-            archive = RawArchive(lake.path(Zone.RAW), lake.fs)
-            sources = Sources(settings, http_client, archive, progress)
-            report = make_pipeline(context, sources).run()
+        report = pipeline.run()
     print_summary(report, Console(width=120))

@@ -6,11 +6,11 @@ import logging
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
@@ -27,13 +27,11 @@ CuratedT = TypeVar("CuratedT")
 
 @dataclass
 class RunContext:
-    """What a run needs, built at the entry point and injected: settings, ids, clients."""
+    """What every run has: its settings, its id, and the database that records it."""
 
     settings: Settings
     engine: sa.Engine
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-    clients: dict[str, Any] = field(default_factory=dict)
-    progress: Callable[[str, int, int], None] | None = None
 
 
 @dataclass
@@ -66,7 +64,7 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
     to ``succeeded`` or ``failed`` at the end, so a failed or killed run is always visible.
     """
 
-    engine_name: ClassVar[str]
+    engine_name: str
 
     def __init__(self, context: RunContext) -> None:
         self.context = context

@@ -13,10 +13,9 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 import pyarrow as pa
@@ -25,18 +24,11 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
+from etl_service.src.models.schemas import Zone
 
 logger = logging.getLogger(__name__)
 
 MANIFEST = "_current.json"
-
-
-class Zone(StrEnum):
-    """Lake zones."""
-
-    RAW = "raw"
-    PROCESSED = "processed"
-    CURATED = "curated"
 
 
 @dataclass(frozen=True)
@@ -139,28 +131,34 @@ class Lake:
         zone: Zone,
         name: str,
         table: pa.Table,
-        partition_by: list[str] | None = None,
+        partition_by: Sequence[str] = (),
         version: str | None = None,
     ) -> Staged:
         """Write ``table`` as a new, not yet visible version (nothing if it is unchanged)."""
-
-        def write(folder: str) -> None:
-            self.fs.create_dir(folder, recursive=True)
-            if partition_by:
-                pq.write_to_dataset(
-                    table,
-                    folder,
-                    partition_cols=partition_by,
-                    filesystem=self.fs,
-                    basename_template="part-{i}.parquet",
-                    existing_data_behavior="error",
-                )
-            else:
-                pq.write_table(table, f"{folder}/part-0.parquet", filesystem=self.fs)
-
         return self.stage_written(
-            zone, name, content_hash(table), table.num_rows, write, partition_by, version
+            zone,
+            name,
+            content_hash(table),
+            table.num_rows,
+            lambda folder: self.write_arrow(table, folder, partition_by),
+            partition_by,
+            version,
         )
+
+    def write_arrow(self, table: pa.Table, folder: str, partition_by: Sequence[str] = ()) -> None:
+        """Write ``table`` as Parquet into ``folder``, hive-partitioned by ``partition_by``."""
+        self.fs.create_dir(folder, recursive=True)
+        if partition_by:
+            pq.write_to_dataset(
+                table,
+                folder,
+                partition_cols=list(partition_by),
+                filesystem=self.fs,
+                basename_template="part-{i}.parquet",
+                existing_data_behavior="error",
+            )
+        else:
+            pq.write_table(table, f"{folder}/part-0.parquet", filesystem=self.fs)
 
     def stage_written(
         self,
@@ -169,7 +167,7 @@ class Lake:
         digest: str,
         rows: int,
         write: Callable[[str], None],
-        partition_by: list[str] | None = None,
+        partition_by: Sequence[str] = (),
         version: str | None = None,
     ) -> Staged:
         """Stage a version that ``write(folder)`` writes (e.g. Spark), unless ``digest`` is current.
@@ -193,7 +191,7 @@ class Lake:
                 current["path"],
                 rows,
                 digest,
-                partition_by or [],
+                list(partition_by),
                 current.get("previous"),
                 changed=False,
             )
@@ -208,7 +206,7 @@ class Lake:
             raise
         previous = current["version"] if current else None
         return Staged(
-            zone, name, version, folder, rows, digest, partition_by or [], previous, changed=True
+            zone, name, version, folder, rows, digest, list(partition_by), previous, changed=True
         )
 
     def commit(self, staged: Staged) -> Published:
@@ -242,7 +240,7 @@ class Lake:
         zone: Zone,
         name: str,
         table: pa.Table,
-        partition_by: list[str] | None = None,
+        partition_by: Sequence[str] = (),
         version: str | None = None,
     ) -> Published:
         """Stage and commit ``table`` in one step."""

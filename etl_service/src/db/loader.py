@@ -11,11 +11,10 @@ transaction. A failure or a killed process leaves the previous committed state i
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,19 +23,17 @@ import sqlalchemy as sa
 
 from etl_service.errors import LoadError, StoreUnavailableError
 from etl_service.src.db import fingerprints
-from etl_service.src.models.schemas import TABLES_BY_NAME, ColumnType, TableSpec, arrow_schema
+from etl_service.src.models.schemas import (
+    TABLES_BY_NAME,
+    ColumnType,
+    LoadMode,
+    TableSpec,
+    arrow_schema,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 50_000
-
-
-class LoadMode(StrEnum):
-    """How new rows meet existing ones."""
-
-    MERGE = "merge"  # upsert; keep rows the new data does not mention
-    SYNC = "sync"  # upsert, then delete rows whose key is not in the new data
-    RECONCILE = "reconcile"  # insert new keys, leave existing rows as they are, delete missing
 
 
 @dataclass(frozen=True)
@@ -245,27 +242,125 @@ def connect(engine: sa.Engine) -> sa.Connection:
         raise StoreUnavailableError(f"cannot reach the database {target}: {exc.orig}") from exc
 
 
-def load_tables(
-    engine: sa.Engine, tables: Mapping[str, pa.Table], modes: Mapping[str, LoadMode]
-) -> dict[str, TableLoad]:
-    """Load ``tables`` (keyed by canonical name) in one transaction; all or nothing.
+class TableWriter(Protocol):
+    """How one engine's frames reach the database inside a load's transaction."""
+
+    def prepare(self, frames: Mapping[str, Any]) -> None:
+        """Work done before the transaction opens (e.g. executors filling staging tables)."""
+
+    def merge(self, conn: sa.Connection, spec: TableSpec, frame: Any, mode: LoadMode) -> TableLoad:
+        """Merge ``frame`` into the target of ``spec`` by ``mode``, in ``conn``'s transaction.
+
+        Returns:
+            Rows offered, upserted (inserted or changed) and deleted.
+        """
+
+    def cleanup(self) -> None:
+        """Remove what ``prepare`` left behind; called after commit or rollback."""
+
+
+@dataclass
+class ArrowWriter:
+    """Stages Arrow tables from this process (COPY or batched inserts) and merges them."""
+
+    to_arrow: Callable[[Any], pa.Table] = field(default=lambda frame: frame)
+
+    def prepare(self, frames: Mapping[str, Any]) -> None:
+        return None
+
+    def merge(self, conn: sa.Connection, spec: TableSpec, frame: Any, mode: LoadMode) -> TableLoad:
+        data = conform(spec, self.to_arrow(frame))
+        load = _load_postgres if conn.dialect.name == "postgresql" else _load_full
+        return load(conn, spec, data, mode)
+
+    def cleanup(self) -> None:
+        return None
+
+
+@dataclass
+class OpenLoad:
+    """A database load whose rows are written and whose transaction is still open.
+
+    ``commit`` makes every table's change visible at once; ``rollback`` leaves the previous
+    state. Either closes the connection and cleans up after the writer.
+    """
+
+    conn: sa.Connection
+    transaction: sa.RootTransaction
+    writer: TableWriter
+    results: dict[str, TableLoad]
+
+    def commit(self) -> None:
+        try:
+            self.transaction.commit()
+        except sa.exc.DBAPIError as exc:
+            raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
+        finally:
+            self._close()
+
+    def rollback(self) -> None:
+        try:
+            self.transaction.rollback()
+        except sa.exc.DBAPIError as exc:  # the server is gone: it rolled back by itself
+            logger.warning("rollback failed (the database dropped the transaction): %s", exc)
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self.conn.close()
+        self.writer.cleanup()
+
+
+def begin_load(
+    engine: sa.Engine,
+    frames: Mapping[str, Any],
+    writer: TableWriter | None = None,
+    modes: Mapping[str, LoadMode] | None = None,
+) -> OpenLoad:
+    """Write ``frames`` (keyed by canonical table name) in one open transaction.
 
     Args:
         engine: a SQLite or PostgreSQL engine whose schema is migrated to head.
-        tables: Arrow tables conforming to the canonical schemas.
-        modes: the load mode of each table (default MERGE).
+        frames: the tables, as frames ``writer`` can write (Arrow for the default writer).
+        writer: the engine's way to the database (default: Arrow from this process).
+        modes: overrides of the tables' own ``TableSpec.load_mode``.
+
+    Returns:
+        The open load, to ``commit`` or ``rollback``; on failure nothing is kept.
+    """
+    writer = writer or ArrowWriter()
+    overrides = modes or {}
+    try:
+        writer.prepare(frames)
+        conn = connect(engine)
+    except BaseException:
+        writer.cleanup()
+        raise
+    transaction = conn.begin()
+    opened = OpenLoad(conn, transaction, writer, {})
+    try:
+        for name, frame in frames.items():
+            spec = TABLES_BY_NAME[name]
+            mode = overrides.get(name, spec.load_mode or LoadMode.MERGE)
+            opened.results[name] = writer.merge(conn, spec, frame, mode)
+    except BaseException as exc:
+        opened.rollback()
+        if isinstance(exc, sa.exc.DBAPIError):
+            raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
+        raise
+    return opened
+
+
+def load_tables(
+    engine: sa.Engine,
+    tables: Mapping[str, pa.Table],
+    modes: Mapping[str, LoadMode] | None = None,
+) -> dict[str, TableLoad]:
+    """Load Arrow ``tables`` (keyed by canonical name) in one transaction; all or nothing.
 
     Returns:
         Per table, rows offered, upserted (inserted or changed) and deleted.
     """
-    results: dict[str, TableLoad] = {}
-    try:
-        with connect(engine) as conn, conn.begin():
-            load = _load_postgres if conn.dialect.name == "postgresql" else _load_full
-            for name, table in tables.items():
-                spec = TABLES_BY_NAME[name]
-                data = conform(spec, table)
-                results[name] = load(conn, spec, data, modes.get(name, LoadMode.MERGE))
-    except sa.exc.DBAPIError as exc:
-        raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
-    return results
+    opened = begin_load(engine, tables, modes=modes)
+    opened.commit()
+    return opened.results

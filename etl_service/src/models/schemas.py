@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import pyarrow as pa
+
+
+class Zone(StrEnum):
+    """Where a table lives: the lake's zones, or only the database (internal tables)."""
+
+    RAW = "raw"
+    PROCESSED = "processed"
+    CURATED = "curated"
+    INTERNAL = "internal"
+
+
+class LoadMode(StrEnum):
+    """How a load's rows meet the rows already in a store."""
+
+    MERGE = "merge"  # upsert; keep rows the new data does not mention
+    SYNC = "sync"  # upsert, then delete rows whose key is not in the new data
+    RECONCILE = "reconcile"  # insert new keys, leave existing rows as they are, delete missing
 
 
 class ColumnType(StrEnum):
@@ -33,12 +50,19 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A canonical table: columns, natural key and a one-line description."""
+    """A canonical table and its policy: natural key, zone, load mode and partitioning.
+
+    ``load_mode`` is None for tables no run loads into a database (the processed zone and
+    the run bookkeeping); ``partition_by`` names the lake partition columns.
+    """
 
     name: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     doc: str
+    zone: Zone = Zone.CURATED
+    load_mode: LoadMode | None = LoadMode.SYNC
+    partition_by: tuple[str, ...] = ()
 
     @property
     def column_names(self) -> list[str]:
@@ -151,6 +175,8 @@ QUARTERLY_REPORTS = TableSpec(
     ),
     key=("cik", "period_end"),
     doc="Quarterly income-statement figures per company and fiscal quarter.",
+    load_mode=LoadMode.MERGE,
+    partition_by=("fiscal_year",),
 )
 
 PRICES_PE = TableSpec(
@@ -171,6 +197,7 @@ PRICES_PE = TableSpec(
     ),
     key=("ticker", "period_end"),
     doc="Quarter-end close, trailing-twelve-month EPS and P/E.",
+    load_mode=LoadMode.MERGE,
 )
 
 SECTOR_AGGREGATES = TableSpec(
@@ -203,6 +230,8 @@ QUARANTINE = TableSpec(
     ),
     key=("table_name", "record_key", "reason"),
     doc="Rows rejected by parsing or data-quality rules in the latest run, with their reason.",
+    zone=Zone.INTERNAL,
+    load_mode=LoadMode.RECONCILE,
 )
 
 PIPELINE_RUNS = TableSpec(
@@ -221,6 +250,8 @@ PIPELINE_RUNS = TableSpec(
     ),
     key=("run_id",),
     doc="One row per pipeline run: status, timings, row counts and data-quality results.",
+    zone=Zone.INTERNAL,
+    load_mode=None,
 )
 
 LOAD_STATE = TableSpec(
@@ -232,9 +263,38 @@ LOAD_STATE = TableSpec(
     ),
     key=("table_name",),
     doc="Internal: what the loader last wrote per row, so unchanged rows are never re-sent.",
+    zone=Zone.INTERNAL,
+    load_mode=None,
 )
 
-DATA_TABLES: tuple[TableSpec, ...] = (
+DAILY_CLOSES = TableSpec(
+    "daily_closes",
+    (
+        _c("ticker", S, False, "canonical ticker, e.g. BRK.B"),
+        _c("date", D, False, "trading day"),
+        _c("close", F, False),
+        _c("source", S, False, "where the close came from"),
+    ),
+    key=("ticker", "date"),
+    doc="Daily closes as extracted from the price sources.",
+    zone=Zone.PROCESSED,
+    load_mode=None,
+)
+
+
+def _processed(spec: TableSpec, name: str, doc: str) -> TableSpec:
+    return replace(spec, name=name, doc=doc, zone=Zone.PROCESSED, load_mode=None, partition_by=())
+
+
+PROCESSED_TABLES: tuple[TableSpec, ...] = (
+    _processed(COMPANIES, "constituents", "Constituents as extracted from the source page."),
+    _processed(INDEX_CHANGES, "index_changes", "Index changes as extracted from the source."),
+    _processed(QUARTERLY_REPORTS, "financials", "Quarterly reports of every extracted company."),
+    DAILY_CLOSES,
+)
+"""The processed zone: source tables after extraction and validation, before curation."""
+
+CURATED_TABLES: tuple[TableSpec, ...] = (
     SUB_INDUSTRIES,
     COMPANIES,
     INDEX_CHANGES,
@@ -243,12 +303,15 @@ DATA_TABLES: tuple[TableSpec, ...] = (
     PRICES_PE,
     SECTOR_AGGREGATES,
 )
+"""The curated tables: what the database, the lake's curated zone and exports hold."""
+
 ALL_TABLES: tuple[TableSpec, ...] = (
-    *DATA_TABLES,
+    *CURATED_TABLES,
     QUARANTINE,
     PIPELINE_RUNS,
     LOAD_STATE,
 )
+"""Every table of the database."""
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}
 
 _ARROW_TYPES: dict[ColumnType, pa.DataType] = {

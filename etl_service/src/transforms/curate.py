@@ -9,45 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl_service.src.models.records import Extracted, Rejected
-from etl_service.src.models.schemas import (
-    COMPANIES,
-    INDEX_CHANGES,
-    INDEX_MEMBERSHIP,
-    PRICES_PE,
-    QUARTERLY_REPORTS,
-    SECTOR_AGGREGATES,
-    SUB_INDUSTRIES,
-    TableSpec,
-    arrow_schema,
-)
+from etl_service.src.models.schemas import CURATED_TABLES
 from etl_service.src.transforms.membership import Snapshot, build_membership
 from etl_service.src.transforms.prices_pe import calendar_periods
-
-CURATED: tuple[TableSpec, ...] = (
-    SUB_INDUSTRIES,
-    COMPANIES,
-    INDEX_CHANGES,
-    INDEX_MEMBERSHIP,
-    QUARTERLY_REPORTS,
-    PRICES_PE,
-    SECTOR_AGGREGATES,
-)
-
-
-class CurateEngine(Protocol):
-    """What curation needs from an engine: named tables and the shared SQL."""
-
-    def register(self, name: str, table: pa.Table) -> None: ...
-
-    def materialize(self, transformation: str, as_name: str) -> None: ...
-
-    def fetch(self, name: str) -> pa.Table: ...
+from etl_service.src.transforms.sql_runner import SqlSession
 
 
 @dataclass
@@ -64,23 +35,21 @@ class SourceTables:
 
 @dataclass
 class Curated:
-    """The curated tables (canonical schemas, sorted by key), the processed source tables,
-    and everything rejected."""
+    """The curated tables as frames of the session's engine, keyed by table name; the
+    processed source tables (Arrow); and everything rejected."""
 
-    tables: dict[str, pa.Table]
+    tables: dict[str, Any]
     processed: dict[str, pa.Table]
     rejected: list[Rejected]
     warnings: list[str]
 
 
-def sort_by_key(spec: TableSpec, table: pa.Table) -> pa.Table:
-    """``table`` cast to the canonical schema and sorted by its key (stable content hash)."""
-    ordered = table.select(spec.column_names).cast(arrow_schema(spec))
-    return ordered.sort_by([(k, "ascending") for k in spec.key])
+def curate(sources: SourceTables, engine: SqlSession) -> Curated:
+    """Build every curated table from ``sources`` in ``engine``'s session.
 
-
-def curate(sources: SourceTables, engine: CurateEngine) -> Curated:
-    """Build every curated table from ``sources`` on ``engine``."""
+    The inputs cross into the engine once (Arrow at the edge); every result stays a frame
+    of that engine, in no particular row order.
+    """
     companies = sources.companies.table
     changes = sources.changes.table
     snapshot = Snapshot.from_table(sources.as_of, companies, sources.snapshot_source)
@@ -91,6 +60,7 @@ def curate(sources: SourceTables, engine: CurateEngine) -> Curated:
     )
 
     engine.register("companies", companies)
+    engine.register("index_changes", changes)
     engine.register("index_membership", membership.table)
     engine.register("quarterly_reports", reports)
     engine.register("closes", sources.closes.table)
@@ -102,15 +72,7 @@ def curate(sources: SourceTables, engine: CurateEngine) -> Curated:
     engine.materialize("quarter_end_close", "calendar_closes")
     engine.materialize("sector_aggregates", "sector_aggregates")
 
-    tables = {
-        "companies": companies,
-        "index_changes": changes,
-        "index_membership": membership.table,
-        "quarterly_reports": reports,
-        "sub_industries": engine.fetch("sub_industries"),
-        "prices_pe": engine.fetch("prices_pe"),
-        "sector_aggregates": engine.fetch("sector_aggregates"),
-    }
+    tables = {spec.name: engine.frame(spec.name) for spec in CURATED_TABLES}
     rejected = [
         *sources.companies.rejected,
         *sources.changes.rejected,
@@ -125,7 +87,6 @@ def curate(sources: SourceTables, engine: CurateEngine) -> Curated:
         *sources.closes.warnings,
         *membership.warnings,
     ]
-    sorted_tables = {spec.name: sort_by_key(spec, tables[spec.name]) for spec in CURATED}
     processed = {
         "constituents": companies,
         "index_changes": changes,
@@ -134,7 +95,7 @@ def curate(sources: SourceTables, engine: CurateEngine) -> Curated:
             [("ticker", "ascending"), ("date", "ascending")]
         ),
     }
-    return Curated(sorted_tables, processed, rejected, warnings)
+    return Curated(tables, processed, rejected, warnings)
 
 
 def _calendar_periods(reports: pa.Table, companies: pa.Table) -> pa.Table:

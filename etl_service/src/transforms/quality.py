@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-import pyarrow as pa
+from typing import Any
 
 from etl_service.settings import QualitySettings
 from etl_service.src.models.quality import CheckResult, Severity
 from etl_service.src.models.records import Rejected
 from etl_service.src.models.schemas import TABLES_BY_NAME, TableSpec
+from etl_service.src.transforms.sql_runner import SqlSession
 
 GICS_SECTORS: frozenset[str] = frozenset(
     {
@@ -36,14 +35,6 @@ GICS_SECTORS: frozenset[str] = frozenset(
 )
 
 SAMPLE_ROWS = 5
-
-
-class SqlEngine(Protocol):
-    """Runs queries over named tables (DuckDB over Arrow, or Spark over temp views)."""
-
-    def register(self, name: str, table: pa.Table) -> None: ...
-
-    def query(self, sql: str) -> pa.Table: ...
 
 
 @dataclass(frozen=True)
@@ -145,10 +136,11 @@ def rules(present: set[str], settings: QualitySettings) -> list[Rule]:
 
 @dataclass
 class QualityOutcome:
-    """Results per rule, the tables without quarantined rows, and the quarantined rows."""
+    """Results per rule, the tables (engine frames) without quarantined rows, and the
+    quarantined rows."""
 
     results: list[CheckResult]
-    tables: dict[str, pa.Table]
+    tables: dict[str, Any]
     quarantined: list[Rejected]
 
 
@@ -156,18 +148,29 @@ def _key_of(spec: TableSpec, row: Mapping[str, Any]) -> str:
     return "|".join(str(row.get(k)) for k in spec.key)
 
 
+def _row_count(session: SqlSession, table: str) -> int:
+    return int(session.query(f"SELECT COUNT(*) AS n FROM {table}").column("n")[0].as_py())
+
+
 def evaluate(
-    engine: SqlEngine, tables: Mapping[str, pa.Table], settings: QualitySettings
+    engine: SqlSession, tables: Mapping[str, Any], settings: QualitySettings
 ) -> QualityOutcome:
-    """Run every rule; quarantine the failing rows of row rules."""
+    """Run every rule in ``engine``'s session; quarantine the failing rows of row rules.
+
+    Only the failing rows travel to the caller (as Arrow); the kept tables stay frames of
+    the engine.
+    """
     results: list[CheckResult] = []
     kept = dict(tables)
     quarantined: list[Rejected] = []
     for name, table in tables.items():
         engine.register(name, table)
+    counts: dict[str, int] = {}  # of the tables as given, before any quarantine
     for rule in rules(set(tables), settings):
         failing = engine.query(rule.failing_sql)
-        checked = tables[rule.table].num_rows
+        if rule.table not in counts:
+            counts[rule.table] = _row_count(engine, rule.table)
+        checked = counts[rule.table]
         samples = failing.slice(0, SAMPLE_ROWS).to_pylist()
         results.append(
             CheckResult(
@@ -185,7 +188,7 @@ def evaluate(
                 Rejected(rule.table, _key_of(spec, row), f"data quality: {rule.name}", None, row)
                 for row in failing.to_pylist()
             ]
-            kept[rule.table] = engine.query(
+            kept[rule.table] = engine.select(
                 f"SELECT * FROM {rule.table} WHERE NOT COALESCE({rule.predicate}, false)"
             )
             engine.register(rule.table, kept[rule.table])

@@ -1,23 +1,52 @@
-"""Load the shared SQL definitions and run them on DuckDB over Arrow tables.
+"""The shared SQL definitions, the session interface every engine implements, and DuckDB.
 
 Each ``sql/<name>.sql`` file is one transformation. It reads the input tables by name and
-must stay in the SQL subset that both DuckDB and Spark SQL (3.5 and 4.x) accept; the Spark
-engine runs the same text over temporary views.
+must stay in the SQL subset that both DuckDB and Spark SQL (3.5 and 4.x) accept; each
+engine's ``SqlSession`` runs the same text over its own registered tables.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
+
+from etl_service.src.models.schemas import TableSpec, arrow_schema
 
 
 @cache
 def load_sql(name: str) -> str:
     """The text of the shared transformation ``name``."""
     return (resources.files("etl_service.src.transforms") / "sql" / f"{name}.sql").read_text()
+
+
+class SqlSession(Protocol):
+    """Named tables and the shared SQL on one engine; frames stay in the engine's own form.
+
+    A frame is whatever the engine computes on: an Arrow table on DuckDB, a DataFrame on
+    Spark. Only ``query`` brings rows to the caller, as Arrow, for small results.
+    """
+
+    def register(self, name: str, table: pa.Table | Any) -> None:
+        """Make an Arrow table, or a frame of this engine, readable as ``name``."""
+
+    def materialize(self, transformation: str, as_name: str) -> None:
+        """Run the shared transformation and register its computed result as ``as_name``."""
+
+    def frame(self, name: str) -> Any:
+        """The frame registered or materialized as ``name``."""
+
+    def select(self, sql: str) -> Any:
+        """The result of ``sql`` as a computed frame of this engine."""
+
+    def query(self, sql: str) -> pa.Table:
+        """The result of ``sql``, collected as Arrow (for small results)."""
+
+    def close(self) -> None:
+        """Drop the session's names; frames already handed out stay usable."""
 
 
 def run_duckdb(
@@ -38,28 +67,7 @@ def run_duckdb(
             con.close()
 
 
-class DuckDbEngine:
-    """Runs SQL over Arrow tables registered by name, in one in-memory DuckDB."""
-
-    name = "duckdb"
-
-    def __init__(self) -> None:
-        self._con = duckdb.connect()
-        self._tables: dict[str, pa.Table] = {}
-
-    def register(self, name: str, table: pa.Table) -> None:
-        self._con.register(name, table)
-        self._tables[name] = table  # DuckDB reads the Arrow table lazily: keep it alive
-
-    def query(self, sql: str) -> pa.Table:
-        return self._con.sql(sql).to_arrow_table()
-
-    def materialize(self, transformation: str, as_name: str) -> None:
-        """Run the shared transformation and register its result as ``as_name``."""
-        self.register(as_name, self.query(load_sql(transformation)))
-
-    def fetch(self, name: str) -> pa.Table:
-        return self._tables[name]
-
-    def close(self) -> None:
-        self._con.close()
+def sort_by_key(spec: TableSpec, table: pa.Table) -> pa.Table:
+    """``table`` cast to the canonical schema of ``spec`` and sorted by its key."""
+    ordered = table.select(spec.column_names).cast(arrow_schema(spec))
+    return ordered.sort_by([(k, "ascending") for k in spec.key])

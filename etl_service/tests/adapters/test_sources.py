@@ -81,7 +81,7 @@ def test_auto_falls_back_per_source_quickly_when_the_network_is_down(tmp_path: P
         "constituents": "snapshot (fallback)",
         "financials": "snapshot (fallback)",
     }
-    assert any("1 of 2 companies have no companyfacts" in w for w in sources.report.warnings)
+    assert any("1 of 2 companies have no companyfacts" in w for w in financials.warnings)
 
 
 def test_missing_sec_user_agent_falls_back_in_auto_and_fails_in_live(tmp_path: Path) -> None:

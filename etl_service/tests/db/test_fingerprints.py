@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import create_engine
-from etl_service.src.db.loader import LoadMode, TableLoad, load_tables
-from etl_service.src.models.schemas import SUB_INDUSTRIES, arrow_schema
+from etl_service.src.db.loader import TableLoad, load_tables
+from etl_service.src.models.schemas import SUB_INDUSTRIES, LoadMode, arrow_schema
 from etl_service.tests.support.builders import quarterly_reports
 
 pytestmark = pytest.mark.postgres

@@ -12,7 +12,8 @@ import pytest
 
 from etl_service.aws.s3.filesystem import s3_filesystem
 from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
-from etl_service.src.db.lake import MANIFEST, Lake, Zone, open_lake
+from etl_service.src.db.lake import MANIFEST, Lake, open_lake
+from etl_service.src.models.schemas import Zone
 from etl_service.tests.support.services import MotoServer
 
 

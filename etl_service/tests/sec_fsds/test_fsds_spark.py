@@ -32,7 +32,7 @@ APPLE_10Q = "0001193125-09-153165"
 
 def _read(spark: Any, paths: Sequence[Path]) -> Extracted:
     # imported here: the module needs pyspark, which the spark fixture checks for
-    from etl_service.src.adapters.sec.fsds import read_fsds
+    from etl_service.engines.spark.fsds import read_fsds
 
     return read_fsds(spark, paths)
 

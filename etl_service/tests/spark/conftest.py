@@ -7,7 +7,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,20 +15,14 @@ import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
-from etl_service.cli.run import build_lake
-from etl_service.pipelines.base_pipeline import RunContext
+from etl_service.pipelines.compose import build_pipeline
 from etl_service.pipelines.curation_pipeline import CurationPipeline
-from etl_service.pipelines.spark_pipeline import SparkETLPipeline
-from etl_service.pipelines.standard_pipeline import StandardETLPipeline
 from etl_service.settings import Settings
 from etl_service.snapshot import SEC_COMPANYFACTS
-from etl_service.src.adapters.archive import RawArchive
-from etl_service.src.adapters.http import build_http_client
-from etl_service.src.adapters.sources import Sources
-from etl_service.src.db.engine import create_engine
-from etl_service.src.db.lake import Zone
 from etl_service.src.models.quality import CheckResult
+from etl_service.src.models.schemas import CURATED_TABLES
 from etl_service.src.transforms.curate import Curated, SourceTables
+from etl_service.src.transforms.sql_runner import sort_by_key
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.support.services import PostgresServer
 from etl_service.tests.support.spark import spark_fixture  # noqa: F401
@@ -60,31 +54,35 @@ def only_apple(root: Path) -> Path:
 
 
 @contextmanager
-def pipeline(
-    settings: Settings, engine: sa.Engine, spark: SparkSession | None = None
-) -> Iterator[CurationPipeline]:
+def pipeline(settings: Settings, spark: SparkSession | None = None) -> Iterator[CurationPipeline]:
     """The Spark pipeline (standard without ``spark``) over ``settings``' stores."""
-    lake = build_lake(settings)
-    with build_http_client() as client:
-        context = RunContext(settings=settings, engine=engine)
-        sources = Sources(settings, client, RawArchive(lake.path(Zone.RAW), lake.fs))
-        if spark is None:
-            yield StandardETLPipeline(context, sources, lake)
-        else:
-            yield SparkETLPipeline(context, sources, lake, spark)
+    engine = "spark" if spark is not None else "standard"
+    with build_pipeline(settings.model_copy(update={"engine": engine}), spark=spark) as pipe:
+        yield pipe
 
 
 def _stages(pipe: CurationPipeline, processed: SourceTables) -> Stages:
+    """The stages up to the load, curated tables as Arrow in key order for comparisons."""
     curated = pipe.transform(processed)
     results = pipe.validate(curated)
+    curated.tables = {
+        spec.name: sort_by_key(spec, pipe.engine.to_arrow(curated.tables[spec.name]))
+        for spec in CURATED_TABLES
+    }
     return Stages(processed, curated, results)
+
+
+def on_engine(pipe: CurationPipeline, curated: Curated) -> Curated:
+    """``curated`` (Arrow tables) as frames of ``pipe``'s engine, ready for its load."""
+    tables = {name: pipe.engine.from_arrow(table) for name, table in curated.tables.items()}
+    return replace(curated, tables=tables, rejected=list(curated.rejected))
 
 
 @pytest.fixture(scope="session")
 def standard_stages(tmp_path_factory: pytest.TempPathFactory) -> Stages:
     """The standard pipeline's stages on the bundled snapshot."""
     settings = snapshot_settings(tmp_path_factory.mktemp("standard"))
-    with pipeline(settings, create_engine(settings.database_url_value)) as pipe:
+    with pipeline(settings) as pipe:
         return _stages(pipe, pipe.extract())
 
 
@@ -96,7 +94,7 @@ def spark_stages(
 ) -> Stages:
     """The Spark pipeline's stages on the very same extracted inputs."""
     settings = snapshot_settings(tmp_path_factory.mktemp("spark"))
-    with pipeline(settings, create_engine(settings.database_url_value), spark) as pipe:
+    with pipeline(settings, spark) as pipe:
         return _stages(pipe, standard_stages.processed)
 
 

@@ -23,7 +23,7 @@ import pytest
 
 from etl_service.errors import EXIT_CODES
 from etl_service.src.db.engine import create_engine
-from etl_service.src.transforms.curate import CURATED
+from etl_service.src.models.schemas import CURATED_TABLES
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.spark.conftest import APPLE, NVIDIA, Stages, assert_same_rows
 from etl_service.tests.support.env import cli_env
@@ -155,7 +155,7 @@ def test_pipeline_runs_on_a_standalone_cluster(
     assert [(r[3], r[4]) for r in runs] == [("failed", "spark"), ("succeeded", "spark")]
     assert "injected source outage" in runs[0][9]
     standard = standard_stages.curated.tables
-    for spec in CURATED:
+    for spec in CURATED_TABLES:
         rows = [dict(zip(spec.column_names, r, strict=True)) for r in table_rows(engine, spec.name)]
         assert_same_rows(spec.name, standard[spec.name].to_pylist(), rows)
     assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE, NVIDIA}

@@ -10,12 +10,14 @@ import pytest
 import sqlalchemy as sa
 from pyspark.sql import SparkSession
 
+from etl_service.engines.spark import SparkEngine
+from etl_service.engines.spark import jdbc as spark_loader
 from etl_service.errors import LoadError, StoreUnavailableError
-from etl_service.src.db import migrate, spark_loader
+from etl_service.settings import SparkSettings
+from etl_service.src.db import migrate
 from etl_service.src.db.engine import create_engine
-from etl_service.src.db.loader import LoadMode, TableLoad
-from etl_service.src.db.spark_loader import load_tables_jdbc
-from etl_service.src.models.schemas import QUARANTINE, arrow_schema
+from etl_service.src.db.loader import TableLoad, begin_load
+from etl_service.src.models.schemas import QUARANTINE, LoadMode, arrow_schema
 from etl_service.tests.spark.conftest import staging_tables
 from etl_service.tests.support.builders import quarterly_reports
 from etl_service.tests.support.services import free_port
@@ -52,6 +54,21 @@ def _quarantine(keys: list[str]) -> pa.Table:
 
 
 MODES = {"quarantine": LoadMode.RECONCILE}
+
+
+def load_tables_jdbc(
+    spark: SparkSession,
+    engine: sa.Engine,
+    tables: dict[str, pa.Table],
+    modes: dict[str, LoadMode],
+    run_id: str,
+) -> dict[str, TableLoad]:
+    """Load ``tables`` as Spark frames through the Spark engine's JDBC writer, committed."""
+    spark_engine = SparkEngine(spark, SparkSettings())
+    frames = {name: spark_engine.from_arrow(table) for name, table in tables.items()}
+    opened = begin_load(engine, frames, spark_engine.database_writer(engine, run_id), modes)
+    opened.commit()
+    return opened.results
 
 
 def test_jdbc_load_then_identical_rerun_writes_nothing(

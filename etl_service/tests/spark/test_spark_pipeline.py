@@ -15,15 +15,16 @@ import sqlalchemy as sa
 from pyspark.sql import SparkSession
 
 from etl_service.cli import main
-from etl_service.cli.run import build_lake
 from etl_service.errors import EXIT_CODES, LoadError, StoreUnavailableError
 from etl_service.pipelines.base_pipeline import RunReport
+from etl_service.pipelines.compose import build_lake
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import create_engine
-from etl_service.src.db.lake import Lake, Zone
-from etl_service.src.transforms.curate import CURATED, sort_by_key
+from etl_service.src.db.lake import Lake
+from etl_service.src.models.schemas import CURATED_TABLES, Zone
+from etl_service.src.transforms.sql_runner import sort_by_key
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.spark.conftest import (
     APPLE,
@@ -31,6 +32,7 @@ from etl_service.tests.spark.conftest import (
     assert_same_rows,
     assert_same_table,
     database,
+    on_engine,
     only_apple,
     pipeline,
     staging_tables,
@@ -52,7 +54,7 @@ def test_both_engines_curate_identical_tables_row_for_row(
     standard_stages: Stages, spark_stages: Stages
 ) -> None:
     standard, on_spark = standard_stages.curated.tables, spark_stages.curated.tables
-    for spec in CURATED:
+    for spec in CURATED_TABLES:
         assert_same_table(spec.name, standard[spec.name], on_spark[spec.name])
     assert {name: t.num_rows for name, t in on_spark.items()} == {
         "sub_industries": 127,
@@ -101,7 +103,7 @@ def apple_only(
         settings = snapshot_settings(root, database_url=url, sec={"bulk_path": only_apple(root)})
         engine = create_engine(url)
         migrate.upgrade(engine)
-        with pipeline(settings, engine, spark) as pipe:
+        with pipeline(settings, spark) as pipe:
             report = pipe.run()
         yield Loaded(settings, engine, build_lake(settings), report)
         engine.dispose()
@@ -134,10 +136,10 @@ def test_rerun_changes_nothing_in_postgres_or_the_lake(
     apple_only: Loaded, spark: SparkSession
 ) -> None:
     engine, lake = apple_only.engine, apple_only.lake
-    names = [spec.name for spec in CURATED] + ["quarantine"]
+    names = [spec.name for spec in CURATED_TABLES] + ["quarantine"]
     before = checksums(engine, names)
     versions = _versions(lake)
-    with pipeline(apple_only.settings, engine, spark) as pipe:
+    with pipeline(apple_only.settings, spark) as pipe:
         assert pipe.run().status == "succeeded"
     assert checksums(engine, names) == before
     assert _versions(lake) == versions
@@ -156,10 +158,10 @@ def test_a_merge_failing_midway_keeps_postgres_and_the_lake_as_they_were(
     try:
         # NVIDIA's reports merge first, then its P/E rows hit the trigger
         with (
-            pipeline(apple_only.settings, engine, spark) as pipe,
+            pipeline(apple_only.settings, spark) as pipe,
             pytest.raises(LoadError, match="previous data kept: injected failure"),
         ):
-            pipe.load(spark_stages.curated)
+            pipe.load(on_engine(pipe, spark_stages.curated))
     finally:
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TRIGGER refuse ON prices_pe; DROP FUNCTION refuse()")
@@ -176,12 +178,13 @@ def test_sqlite_is_loaded_from_the_driver_and_the_lake_written_by_spark(
     settings = snapshot_settings(tmp_path)
     engine = create_engine(settings.database_url_value)
     migrate.upgrade(engine)
-    with pipeline(settings, engine, spark) as pipe:
-        rows = pipe.load(spark_stages.curated)
+    with pipeline(settings, spark) as pipe:
+        assert isinstance(pipe, SparkETLPipeline)
+        rows = pipe.load(on_engine(pipe, spark_stages.curated))
     assert rows["companies"] == 503
     assert rows["quarantine"] == 28
     lake, standard = build_lake(settings), standard_stages.curated.tables
-    for spec in CURATED:
+    for spec in CURATED_TABLES:
         assert_same_rows(spec.name, standard[spec.name].to_pylist(), _rows(engine, spec.name))
         published = sort_by_key(spec, lake.read(Zone.CURATED, spec.name))
         assert_same_table(spec.name, standard[spec.name], published)
@@ -191,16 +194,17 @@ def test_sqlite_is_loaded_from_the_driver_and_the_lake_written_by_spark(
     assert partitions == {f"fiscal_year={y}" for y in years}
 
 
-def test_unreachable_database_at_load_publishes_nothing(
-    spark: SparkSession, spark_stages: Stages, tmp_path: Path
+def test_unreachable_database_fails_before_any_work_and_publishes_nothing(
+    spark: SparkSession, tmp_path: Path
 ) -> None:
     settings = snapshot_settings(
         tmp_path, database_url=f"postgresql://etl@127.0.0.1:{free_port()}/e"
     )
-    with pipeline(settings, create_engine(settings.database_url_value), spark) as pipe:
-        assert isinstance(pipe, SparkETLPipeline)
-        with pytest.raises(StoreUnavailableError, match="cannot reach the database"):
-            pipe.load(spark_stages.curated)
+    with (
+        pytest.raises(StoreUnavailableError, match="cannot reach the database"),
+        pipeline(settings, spark),
+    ):
+        pytest.fail("no pipeline without its database")
     lake = build_lake(settings)
     assert lake.manifest(Zone.CURATED, "companies") is None
     assert list(Path(lake.root).rglob("v=*")) == []
@@ -257,7 +261,7 @@ def test_module_help_documents_every_option() -> None:
 
 
 def _rows(engine: sa.Engine, name: str) -> list[dict[str, object]]:
-    spec = next(s for s in CURATED if s.name == name)
+    spec = next(s for s in CURATED_TABLES if s.name == name)
     return [dict(zip(spec.column_names, row, strict=True)) for row in table_rows(engine, name)]
 
 

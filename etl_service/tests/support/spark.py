@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from etl_service.engines.spark.session import spark_session
 from etl_service.settings import SparkSettings
-from etl_service.src.adapters.spark_session import spark_session
 from etl_service.tests.conftest import require
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from etl_service.src.db.tables import TABLES
-from etl_service.src.models.schemas import DATA_TABLES, TABLES_BY_NAME
+from etl_service.src.models.schemas import CURATED_TABLES, TABLES_BY_NAME
 
 
 def table_rows(engine: sa.Engine, name: str) -> list[tuple[Any, ...]]:
@@ -23,7 +23,7 @@ def table_rows(engine: sa.Engine, name: str) -> list[tuple[Any, ...]]:
 def checksums(engine: sa.Engine, names: list[str] | None = None) -> dict[str, tuple[int, str]]:
     """(row count, sha256 of the rows) per table."""
     out = {}
-    for name in names or [s.name for s in DATA_TABLES]:
+    for name in names or [s.name for s in CURATED_TABLES]:
         rows = table_rows(engine, name)
         out[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out

@@ -7,11 +7,11 @@ from datetime import date
 import pyarrow as pa
 import pytest
 
+from etl_service.engines.duckdb import DuckDbSession
 from etl_service.settings import QualitySettings
 from etl_service.src.models.quality import Severity
 from etl_service.src.models.schemas import COMPANIES, QUARTERLY_REPORTS, arrow_schema
 from etl_service.src.transforms.quality import evaluate
-from etl_service.src.transforms.sql_runner import DuckDbEngine
 
 pytestmark = pytest.mark.unit
 
@@ -54,7 +54,7 @@ def _by_rule(outcome: object) -> dict[str, int]:
 def test_clean_tables_pass_every_rule() -> None:
     companies = _companies([("AAA", "Energy", "Oil"), ("BBB", "Utilities", "Power")])
     outcome = evaluate(
-        DuckDbEngine(),
+        DuckDbSession(),
         {"companies": companies, "quarterly_reports": _reports([10, 20], [0.1, 0.2])},
         QualitySettings(constituents_min=2, constituents_max=3),
     )
@@ -74,7 +74,7 @@ def test_clean_tables_pass_every_rule() -> None:
 
 def test_bad_sector_duplicate_key_and_count_band_are_critical() -> None:
     companies = _companies([("AAA", "Energy", "Oil"), ("AAA", "Tech", "Chips")])
-    outcome = evaluate(DuckDbEngine(), {"companies": companies}, QualitySettings())
+    outcome = evaluate(DuckDbSession(), {"companies": companies}, QualitySettings())
     failed = {k: v for k, v in _by_rule(outcome).items() if v}
     assert failed == {
         "companies.unique_key": 1,
@@ -88,7 +88,7 @@ def test_bad_sector_duplicate_key_and_count_band_are_critical() -> None:
 
 def test_row_rules_quarantine_the_failing_rows_and_keep_the_rest() -> None:
     reports = _reports([100, -5, 50], [0.2, 0.1, 3.5])
-    outcome = evaluate(DuckDbEngine(), {"quarterly_reports": reports}, QualitySettings())
+    outcome = evaluate(DuckDbSession(), {"quarterly_reports": reports}, QualitySettings())
     assert _by_rule(outcome)["quarterly_reports.revenue_not_negative"] == 1
     assert _by_rule(outcome)["quarterly_reports.profit_margin_between_-10_and_1"] == 1
     assert outcome.tables["quarterly_reports"].column("revenue").to_pylist() == [100]
@@ -109,7 +109,7 @@ def test_implausible_pe_is_quarantined_as_a_split_basis_mismatch() -> None:
     ]
     rows[1]["period_end"] = date(2017, 9, 30)
     table = pa.Table.from_pylist(rows, schema=arrow_schema(PRICES_PE))
-    outcome = evaluate(DuckDbEngine(), {"prices_pe": table}, QualitySettings())
+    outcome = evaluate(DuckDbSession(), {"prices_pe": table}, QualitySettings())
     assert _by_rule(outcome)["prices_pe.pe_between_3_and_1000"] == 1
     assert outcome.tables["prices_pe"].column("price_earnings_ratio").to_pylist() == [16.7]
     assert [q.record_key for q in outcome.quarantined] == ["AAPL|2012-12-29"]

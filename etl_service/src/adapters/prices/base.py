@@ -14,20 +14,14 @@ from typing import Protocol, TextIO
 import pyarrow as pa
 
 from etl_service.src.models.records import Extracted, Rejected
+from etl_service.src.models.schemas import DAILY_CLOSES, arrow_schema
 
 logger = logging.getLogger(__name__)
 
-CLOSES_TABLE = "daily_closes"
+CLOSES_TABLE = DAILY_CLOSES.name
 """Name of the daily-close table in rejections (the quarantine's ``table_name``)."""
 
-CLOSES_SCHEMA = pa.schema(
-    [
-        pa.field("ticker", pa.string(), nullable=False),
-        pa.field("date", pa.date32(), nullable=False),
-        pa.field("close", pa.float64(), nullable=False),
-        pa.field("source", pa.string(), nullable=False),
-    ]
-)
+CLOSES_SCHEMA = arrow_schema(DAILY_CLOSES)
 """Daily closes: canonical ticker (BRK.B), trading day, close, and where the close came from."""
 
 

@@ -12,19 +12,17 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
+from etl_service.engines.spark.session import describe, is_connection_failure, spark_failures
 from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
-from etl_service.src.adapters.spark_session import describe, is_connection_failure, spark_failures
-from etl_service.src.db.loader import LoadMode, TableLoad, conform, connect, merge_from_staging
-from etl_service.src.models.schemas import TABLES_BY_NAME
-from etl_service.src.transforms.spark_engine import to_spark
+from etl_service.src.db.loader import TableLoad, connect, merge_from_staging
+from etl_service.src.models.schemas import TABLES_BY_NAME, LoadMode, TableSpec
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame
 
 logger = logging.getLogger(__name__)
 
@@ -89,10 +87,7 @@ def _drop_staging(engine: sa.Engine, staging: Iterable[str]) -> None:
         logger.warning("could not drop the staging tables %s: %s", sorted(staging), exc)
 
 
-def _write_jdbc(
-    spark: SparkSession, table: pa.Table, target: JdbcTarget, staging: str, native: bool | None
-) -> None:
-    frame = to_spark(spark, table, native)
+def _write_jdbc(frame: DataFrame, target: JdbcTarget, staging: str) -> None:
     try:
         (
             frame.write.format("jdbc")
@@ -111,49 +106,41 @@ def _write_jdbc(
         ) from exc
 
 
-def load_tables_jdbc(
-    spark: SparkSession,
-    engine: sa.Engine,
-    tables: Mapping[str, pa.Table],
-    modes: Mapping[str, LoadMode],
-    run_id: str,
-    native_arrow: bool | None = None,
-) -> dict[str, TableLoad]:
-    """Load ``tables`` into PostgreSQL through Spark JDBC and one merge transaction.
+class JdbcWriter:
+    """A ``TableWriter``: executors fill per-run staging tables, the driver merges them.
 
-    Args:
-        spark: the session whose executors write the staging tables.
-        engine: the PostgreSQL engine (schema migrated to head) that runs the merge.
-        tables: Arrow tables conforming to the canonical schemas, keyed by table name.
-        modes: the load mode of each table (default MERGE).
-        run_id: names the staging tables of this run.
-        native_arrow: force or refuse Spark 4's Arrow conversion (default: detect).
-
-    Returns:
-        Per table, rows offered, upserted (inserted or changed) and deleted.
+    ``prepare`` creates and fills the staging tables in transactions of their own (the
+    executors' connections); ``merge`` runs the loader's merge from them inside the load's
+    transaction; ``cleanup`` drops them, after commit or rollback alike.
     """
-    target = jdbc_target(engine.url)
-    data = {name: conform(TABLES_BY_NAME[name], table) for name, table in tables.items()}
-    staging = staging_names(run_id, data)
-    try:
-        with connect(engine) as conn, conn.begin():
-            for leftover in _leftover_staging(conn):
-                logger.warning("dropping %s, left by a run that did not finish", leftover)
-                conn.exec_driver_sql(f"DROP TABLE {_q(leftover)}")
-            for name, stg in staging.items():
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(stg)}")
-                conn.exec_driver_sql(f"CREATE UNLOGGED TABLE {_q(stg)} (LIKE {_q(name)})")
-        for name, table in data.items():
-            _write_jdbc(spark, table, target, staging[name], native_arrow)
-        results: dict[str, TableLoad] = {}
-        with connect(engine) as conn, conn.begin():
-            for name, table in data.items():
-                mode = modes.get(name, LoadMode.MERGE)
-                results[name] = merge_from_staging(
-                    conn, TABLES_BY_NAME[name], staging[name], mode, table.num_rows
-                )
-        return results
-    except sa.exc.DBAPIError as exc:
-        raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
-    finally:
-        _drop_staging(engine, staging.values())
+
+    def __init__(self, engine: sa.Engine, run_id: str) -> None:
+        self.engine = engine
+        self.target = jdbc_target(engine.url)
+        self.run_id = run_id
+        self.staging: dict[str, str] = {}
+        self.rows: dict[str, int] = {}
+
+    def prepare(self, frames: Mapping[str, Any]) -> None:
+        self.staging = staging_names(self.run_id, frames)
+        try:
+            with connect(self.engine) as conn, conn.begin():
+                for leftover in _leftover_staging(conn):
+                    logger.warning("dropping %s, left by a run that did not finish", leftover)
+                    conn.exec_driver_sql(f"DROP TABLE {_q(leftover)}")
+                for name, stg in self.staging.items():
+                    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {_q(stg)}")
+                    conn.exec_driver_sql(f"CREATE UNLOGGED TABLE {_q(stg)} (LIKE {_q(name)})")
+        except sa.exc.DBAPIError as exc:
+            raise LoadError(f"load failed, previous data kept: {exc.orig}") from exc
+        for name, frame in frames.items():
+            columns = TABLES_BY_NAME[name].column_names
+            _write_jdbc(frame.select(*[f"`{c}`" for c in columns]), self.target, self.staging[name])
+
+    def merge(self, conn: sa.Connection, spec: TableSpec, frame: Any, mode: LoadMode) -> TableLoad:
+        staging = self.staging[spec.name]
+        offered = int(conn.exec_driver_sql(f"SELECT COUNT(*) FROM {_q(staging)}").scalar_one())
+        return merge_from_staging(conn, spec, staging, mode, offered)
+
+    def cleanup(self) -> None:
+        _drop_staging(self.engine, self.staging.values())

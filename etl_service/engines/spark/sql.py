@@ -1,4 +1,4 @@
-"""Running the shared SQL on Spark: Arrow tables in as temp views, results out as Arrow.
+"""Running the shared SQL on Spark, and moving tables between Arrow and Spark at the edges.
 
 The conversions use Spark 4's native Arrow API (``createDataFrame(pa.Table)``,
 ``DataFrame.toArrow``) where it exists, and otherwise Spark 3.5's Arrow-backed pandas path,
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from etl_service.engines.spark.session import describe, spark_failures
 from etl_service.errors import EngineError
-from etl_service.src.adapters.spark_session import describe, spark_failures
 from etl_service.src.transforms.sql_runner import load_sql
 
 if TYPE_CHECKING:
@@ -129,49 +129,47 @@ def to_arrow(frame: DataFrame, native: bool | None = None) -> pa.Table:
         return pa.Table.from_pandas(frame.toPandas(), schema=schema, preserve_index=False)
 
 
-class SparkSqlEngine:
-    """Runs the shared SQL on Spark over temp views (a CurateEngine and a quality SqlEngine)."""
+class SparkSqlSession:
+    """Runs the shared SQL on Spark over temp views; every result stays a DataFrame."""
 
     name = "spark"
 
     def __init__(self, spark: SparkSession, native_arrow: bool | None = None) -> None:
         self.spark = spark
         self.native = has_native_arrow() if native_arrow is None else native_arrow
-        self._tables: dict[str, pa.Table] = {}
         self._frames: dict[str, DataFrame] = {}
 
-    def register(self, name: str, table: pa.Table) -> None:
-        frame = to_spark(self.spark, table, self.native)
+    def register(self, name: str, table: pa.Table | DataFrame) -> None:
+        frame = to_spark(self.spark, table, self.native) if isinstance(table, pa.Table) else table
         frame.createOrReplaceTempView(name)
         self._frames[name] = frame
-        self._tables[name] = table
+
+    def materialize(self, transformation: str, as_name: str) -> None:
+        self.register(as_name, self._computed(load_sql(transformation), transformation))
+
+    def frame(self, name: str) -> DataFrame:
+        return self._frames[name]
+
+    def select(self, sql: str) -> DataFrame:
+        """The result computed now and kept by the executors (a local checkpoint).
+
+        Later steps read it instead of recomputing its plan. ``cache()`` would do the same
+        lazily, but Spark 3.5 then fails to resolve columns of the cached plan in the next
+        query.
+        """
+        return self._computed(sql, "a query")
+
+    def _computed(self, sql: str, what: str) -> DataFrame:
+        with spark_errors(what):
+            return self.spark.sql(sql).localCheckpoint()
 
     def query(self, sql: str) -> pa.Table:
         with spark_errors("a query"):
             frame = self.spark.sql(sql)
         return to_arrow(frame, self.native)
 
-    def materialize(self, transformation: str, as_name: str) -> None:
-        """Run the shared transformation and register its result as ``as_name``.
-
-        The result is computed now and kept by the executors (a local checkpoint), so later
-        steps read it instead of recomputing it. ``cache()`` would do the same lazily, but
-        Spark 3.5 then fails to resolve columns of the cached plan in the next query.
-        """
-        with spark_errors(transformation):
-            frame = self.spark.sql(load_sql(transformation)).localCheckpoint()
-            frame.createOrReplaceTempView(as_name)
-        self._frames[as_name] = frame
-        self._tables.pop(as_name, None)
-
-    def fetch(self, name: str) -> pa.Table:
-        if name not in self._tables:
-            self._tables[name] = to_arrow(self._frames[name], self.native)
-        return self._tables[name]
-
     def close(self) -> None:
-        """Drop the views; Spark frees the checkpointed results once nothing refers to them."""
+        """Drop the views; the frames handed out keep their checkpointed data."""
         for name in self._frames:
             self.spark.catalog.dropTempView(name)
         self._frames.clear()
-        self._tables.clear()

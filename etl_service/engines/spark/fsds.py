@@ -41,6 +41,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as sf
 from pyspark.sql.types import StringType, StructField, StructType
 
+from etl_service.engines.spark.session import spark_failures
 from etl_service.errors import EngineError, InputError
 from etl_service.src.adapters.sec.companyfacts import COUNTED_FORMS
 from etl_service.src.adapters.sec.fsds_company import (
@@ -51,7 +52,6 @@ from etl_service.src.adapters.sec.fsds_company import (
 )
 from etl_service.src.adapters.sec.fsds_files import QuarterFiles, locate_quarter
 from etl_service.src.adapters.sec.quarterly import EPS_BASIC_CONCEPTS, EPS_DILUTED_CONCEPTS, UNITS
-from etl_service.src.adapters.spark_session import spark_failures
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, ColumnType, arrow_schema
 

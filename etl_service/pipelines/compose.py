@@ -1,0 +1,124 @@
+"""The composition root: one function builds a ready pipeline from ``Settings``.
+
+Every entry point (the CLI, the ``python -m`` modules, the benchmarks, the tests and the
+Glue job) calls ``build_pipeline``; nothing else chooses an engine or builds clients. It
+may be handed what the caller already has: a SparkSession (or a Glue context's), a boto3
+session, a SQLAlchemy engine, an HTTP client, or the sources themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import sqlalchemy as sa
+
+from etl_service.engines import load_engine
+from etl_service.pipelines.base_pipeline import RunContext
+from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.spark_pipeline import SparkETLPipeline
+from etl_service.pipelines.standard_pipeline import StandardETLPipeline
+from etl_service.settings import Settings
+from etl_service.sinks import SinkContext, load_sink
+from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.http import build_http_client
+from etl_service.src.adapters.sources import Sources
+from etl_service.src.db import migrate
+from etl_service.src.db.engine import connected_engine
+from etl_service.src.db.lake import Lake, open_lake
+from etl_service.src.db.run_lock import exclusive_run, mark_abandoned
+from etl_service.src.models.schemas import Zone
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+logger = logging.getLogger(__name__)
+
+PIPELINES: dict[str, type[CurationPipeline]] = {
+    "standard": StandardETLPipeline,
+    "spark": SparkETLPipeline,
+}
+"""The named pipeline class of an engine; any other engine runs a ``CurationPipeline``."""
+
+
+def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
+    """The lake of the settings: a local folder, or S3 through the configured endpoint."""
+    if settings.lake_uri.startswith("s3://"):
+        from etl_service.aws.s3.filesystem import s3_filesystem
+
+        fs = s3_filesystem(
+            settings.aws_region,
+            settings.aws_endpoint_url,
+            settings.aws_access_key_id,
+            settings.aws_secret_access_key,
+        )
+        return open_lake(settings.lake_uri, fs)
+    return open_lake(settings.lake_uri)
+
+
+def build_sources(
+    settings: Settings,
+    lake: Lake,
+    http_client: httpx.Client,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Sources:
+    """The run's sources, archiving raw payloads in the lake's raw zone."""
+    return Sources(settings, http_client, RawArchive(lake.path(Zone.RAW), lake.fs), progress)
+
+
+@contextmanager
+def build_pipeline(
+    settings: Settings,
+    *,
+    spark: SparkSession | None = None,
+    boto3_session: Any | None = None,
+    database: sa.Engine | None = None,
+    http_client: httpx.Client | None = None,
+    sources: Sources | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Iterator[CurationPipeline]:
+    """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
+
+    Before any work the database is reached and migrated, the lake is shown writable,
+    the engine checks its own prerequisites and the run lock is taken; runs left
+    ``running`` by a killed process are marked abandoned. What the function builds
+    (a Spark session, the HTTP client) is closed when the block ends; what it is handed
+    stays open.
+
+    Args:
+        settings: the run's settings (``engine``, ``sinks``, stores, sources).
+        spark: run on this SparkSession (or a Glue context's) instead of starting one.
+        boto3_session: the AWS session for S3 and the AWS sinks.
+        database: the SQLAlchemy engine of the database (default: ``ETL_DATABASE_URL``).
+        http_client: the HTTP client of the live sources.
+        sources: replaces the configured sources (benchmarks, tests).
+        progress: called as ``progress(step, done, total)`` during long steps.
+
+    Raises:
+        ConfigError, StoreUnavailableError, EngineError, NotInstalledError: before any
+            work, when something the run needs is missing or unreachable.
+    """
+    database = database or connected_engine(settings.database_url_value)
+    lake = build_lake(settings, boto3_session)
+    lake.check_writable()
+    with ExitStack() as stack:
+        engine = stack.enter_context(load_engine(settings.engine, settings, spark))
+        engine.check(database, lake)
+        run_id = uuid.uuid4().hex
+        stack.enter_context(exclusive_run(settings.data_dir / "run.lock"))
+        migrate.upgrade(database)
+        abandoned = mark_abandoned(database)
+        if abandoned:
+            logger.warning("%d earlier run(s) had been killed; marked abandoned", abandoned)
+        if sources is None:
+            client = http_client or stack.enter_context(build_http_client())
+            sources = build_sources(settings, lake, client, progress)
+        sink_context = SinkContext(settings, engine, database, lake, run_id, boto3_session)
+        sinks = [load_sink(name, sink_context) for name in settings.sinks]
+        context = RunContext(settings=settings, engine=database, run_id=run_id)
+        pipeline_class = PIPELINES.get(settings.engine, CurationPipeline)
+        yield pipeline_class(context, sources, engine, sinks)

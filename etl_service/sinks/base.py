@@ -1,0 +1,98 @@
+"""What a sink is, and how a run writes to all of its sinks or to none.
+
+A sink is two-phase. ``stage`` writes everything it can without making it visible (lake
+files in a new version folder, database rows in an open transaction) and returns a
+``Staged`` handle; ``Staged.commit`` makes it visible, ``Staged.discard`` removes it.
+
+``write_all`` stages the sinks in their configured order, then commits them in the reverse
+order: the sink staged last commits first. The database is configured last, so its open
+transaction lasts only while nothing slow happens, and it is the first to commit: it is
+the system of record, and once it has committed the run has happened. The lake then
+publishes its versions, each an atomic manifest switch; if the process dies in between,
+the next run publishes the same content again. A failure before the first commit discards
+every staged sink, so nothing is visible anywhere.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from etl_service.errors import LoadError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunOutputs:
+    """What a run hands its sinks.
+
+    ``curated`` holds the curated tables as frames of the run's engine, in their canonical
+    schemas; ``processed`` the processed zone's source tables (Arrow, as extracted);
+    ``quarantine`` the run's rejected rows (a frame of the engine too).
+    """
+
+    curated: dict[str, Any]
+    processed: dict[str, pa.Table]
+    quarantine: Any
+
+
+class Staged(Protocol):
+    """A sink's written but not yet visible change."""
+
+    def commit(self) -> None:
+        """Make the change visible.
+
+        Raises:
+            LoadError: it could not be made visible; the previous state is kept.
+        """
+
+    def discard(self) -> None:
+        """Remove the change; never raises for what is already gone."""
+
+
+class Sink(Protocol):
+    """A destination of a run's tables."""
+
+    name: str
+
+    def describe(self) -> str:
+        """Where the data goes, for the run summary (never with a secret)."""
+
+    def stage(self, outputs: RunOutputs) -> Staged:
+        """Write ``outputs`` without making them visible.
+
+        Raises:
+            LoadError, StoreUnavailableError: nothing of this sink is kept.
+        """
+
+
+def write_all(sinks: Sequence[Sink], outputs: RunOutputs) -> None:
+    """Stage every sink in order, then commit in reverse order; all or nothing until then."""
+    staged: list[tuple[Sink, Staged]] = []
+    try:
+        for sink in sinks:
+            logger.info("staging %s", sink.name)
+            staged.append((sink, sink.stage(outputs)))
+    except BaseException:
+        for _sink, pending in reversed(staged):
+            pending.discard()
+        raise
+    ordered = list(reversed(staged))
+    for index, (sink, pending) in enumerate(ordered):
+        try:
+            pending.commit()
+        except BaseException as exc:
+            for _later, later_pending in ordered[index + 1 :]:
+                later_pending.discard()
+            if index == 0:
+                raise
+            done = ", ".join(s.name for s, _p in ordered[:index])
+            raise LoadError(
+                f"{sink.name} could not commit after {done} did: {exc}; the next run "
+                "writes the same content to it again"
+            ) from exc
