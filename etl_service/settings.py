@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = DEFAULT_DATA_DIR
+    """Home of every local store; the database, lake and HTTP cache default to it."""
     database_url: SecretStr = SecretStr(f"sqlite:///{DEFAULT_DATA_DIR / 'etl.db'}")
     lake_uri: str = str(DEFAULT_DATA_DIR / "lake")
     source: SourceMode = SourceMode.AUTO
@@ -113,6 +114,17 @@ class Settings(BaseSettings):
     snowflake: SnowflakeSettings = SnowflakeSettings()
     spark: SparkSettings = SparkSettings()
     quality: QualitySettings = QualitySettings()
+
+    @model_validator(mode="after")
+    def _stores_under_data_dir(self) -> Settings:
+        """Place the stores that were not set one by one under ``data_dir``."""
+        if "database_url" not in self.model_fields_set:
+            self.database_url = SecretStr(f"sqlite:///{self.data_dir / 'etl.db'}")
+        if "lake_uri" not in self.model_fields_set:
+            self.lake_uri = str(self.data_dir / "lake")
+        if "cache_dir" not in self.http.model_fields_set:
+            self.http = self.http.model_copy(update={"cache_dir": self.data_dir / "cache" / "http"})
+        return self
 
     @property
     def database_url_value(self) -> str:

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.table import Table
 
 from etl_service.settings import Settings
+from etl_service.src.db import queries
 from etl_service.src.db.engine import connected_engine
-from etl_service.src.models import queries
 
 F = TypeVar("F", bound=Callable[..., Any])
 

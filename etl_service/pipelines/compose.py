@@ -50,13 +50,7 @@ def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
     if settings.lake_uri.startswith("s3://"):
         from etl_service.aws.s3.filesystem import s3_filesystem
 
-        fs = s3_filesystem(
-            settings.aws_region,
-            settings.aws_endpoint_url,
-            settings.aws_access_key_id,
-            settings.aws_secret_access_key,
-        )
-        return open_lake(settings.lake_uri, fs)
+        return open_lake(settings.lake_uri, s3_filesystem(settings, boto3_session))
     return open_lake(settings.lake_uri)
 
 

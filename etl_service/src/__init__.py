@@ -1,1 +1,1 @@
-"""Core business logic: sources (adapters), stores (db), schemas and queries (models)."""
+"""Core business logic: sources (adapters), stores and queries (db), schemas (models)."""

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from pydantic import SecretStr
 
 from etl_service.settings import HttpSettings, Settings
 from etl_service.tests.support import services
@@ -39,12 +38,9 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Settings pointing every store into the test's temp dir."""
-    data = tmp_path / "data"
     return Settings(
-        data_dir=data,
-        database_url=SecretStr(f"sqlite:///{data / 'etl.db'}"),
-        lake_uri=str(data / "lake"),
-        http=HttpSettings(cache_dir=data / "cache", backoff_base_s=0.01, backoff_max_s=0.05),
+        data_dir=tmp_path / "data",
+        http=HttpSettings(backoff_base_s=0.01, backoff_max_s=0.05),
     )
 
 

@@ -1,1 +1,1 @@
-"""Stores: database engine, migrations, loaders and run records."""
+"""Stores: database engine, migrations, loaders, run records and the analytical queries."""

@@ -1,1 +1,1 @@
-"""Canonical schemas, tickers, quality results, queries and aggregations."""
+"""Canonical schemas, tickers, record sets and quality results."""

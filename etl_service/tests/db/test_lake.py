@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from pydantic import SecretStr
 
 from etl_service.aws.s3.filesystem import s3_filesystem
+from etl_service.aws.session import boto3_session, client
 from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
+from etl_service.settings import Settings
 from etl_service.src.db.lake import MANIFEST, Lake, open_lake
 from etl_service.src.models.schemas import Zone
 from etl_service.tests.support.services import MotoServer
@@ -87,20 +90,15 @@ def test_unsupported_uris_are_configuration_errors() -> None:
 
 @pytest.mark.aws
 def test_s3_lake_contract_on_moto(moto: MotoServer) -> None:
-    import boto3
-    from pydantic import SecretStr
-
-    bucket = f"lake-{uuid.uuid4().hex[:8]}"
-    boto3.client(
-        "s3",
-        endpoint_url=moto.endpoint_url,
-        region_name=moto.region,
-        aws_access_key_id=moto.access_key,
-        aws_secret_access_key=moto.secret_key,
-    ).create_bucket(Bucket=bucket)
-    fs = s3_filesystem(
-        moto.region, moto.endpoint_url, SecretStr(moto.access_key), SecretStr(moto.secret_key)
+    settings = Settings(
+        aws_endpoint_url=moto.endpoint_url,
+        aws_region=moto.region,
+        aws_access_key_id=SecretStr(moto.access_key),
+        aws_secret_access_key=SecretStr(moto.secret_key),
     )
+    bucket = f"lake-{uuid.uuid4().hex[:8]}"
+    client(boto3_session(settings), "s3", moto.endpoint_url).create_bucket(Bucket=bucket)
+    fs = s3_filesystem(settings)
     lake = open_lake(f"s3://{bucket}/sp500", fs)
     lake.check_writable()
     _contract(lake)

@@ -39,6 +39,13 @@ def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(
     assert "current: base" in capsys.readouterr().out
 
 
+def test_data_dir_alone_moves_the_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ETL_DATA_DIR", "elsewhere")
+    assert main(["db", "upgrade"]) == 0
+    assert Path("elsewhere/etl.db").exists()
+    assert not Path("data").exists()
+
+
 def test_unreachable_database_is_one_clear_line_with_its_exit_code(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from etl_service.settings import Settings, SourceMode
 
@@ -16,6 +17,7 @@ def test_embedded_defaults_need_no_configuration() -> None:
     settings = Settings()
     assert settings.database_url_value == "sqlite:///data/etl.db"
     assert settings.lake_uri == "data/lake"
+    assert settings.http.cache_dir == Path("data/cache/http")
     assert settings.source is SourceMode.AUTO
     assert settings.quality.constituents_min == 495
     assert settings.quality.constituents_max == 510
@@ -35,6 +37,31 @@ def test_environment_prefix_and_nested_delimiter(monkeypatch: pytest.MonkeyPatch
     assert settings.http.max_retries == 2
     assert settings.snowflake.schema_name == "ANALYTICS"
     assert settings.source is SourceMode.SNAPSHOT
+
+
+def test_data_dir_alone_moves_the_database_lake_and_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ETL_DATA_DIR", str(tmp_path / "x"))
+    monkeypatch.setenv("ETL_HTTP__TIMEOUT_S", "3")
+    settings = Settings()
+    assert settings.database_url_value == f"sqlite:///{tmp_path / 'x' / 'etl.db'}"
+    assert settings.lake_uri == str(tmp_path / "x" / "lake")
+    assert settings.http.cache_dir == tmp_path / "x" / "cache" / "http"
+    assert settings.http.timeout_s == 3
+
+
+def test_explicit_stores_win_over_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    mixed = Settings(data_dir=Path("/y"), lake_uri="/lake")
+    assert (mixed.database_url_value, mixed.lake_uri) == ("sqlite:////y/etl.db", "/lake")
+    monkeypatch.setenv("ETL_DATA_DIR", "/x")
+    monkeypatch.setenv("ETL_DATABASE_URL", "postgresql://u:pw@h/etl")
+    monkeypatch.setenv("ETL_LAKE_URI", "s3://bucket/prefix")
+    monkeypatch.setenv("ETL_HTTP__CACHE_DIR", "/cache")
+    settings = Settings()
+    assert isinstance(settings.database_url, SecretStr)
+    assert settings.database_url_value == "postgresql://u:pw@h/etl"
+    assert (settings.lake_uri, settings.http.cache_dir) == ("s3://bucket/prefix", Path("/cache"))
 
 
 def test_dotenv_file_is_read_from_the_working_directory(tmp_path: Path) -> None:

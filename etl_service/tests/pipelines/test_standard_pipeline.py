@@ -19,8 +19,8 @@ from etl_service.errors import EXIT_CODES
 from etl_service.pipelines.compose import build_lake
 from etl_service.settings import Settings
 from etl_service.snapshot import SEC_COMPANYFACTS
+from etl_service.src.db import queries
 from etl_service.src.db.engine import create_engine
-from etl_service.src.models import queries
 from etl_service.src.models.schemas import Zone
 from etl_service.tests.pipelines.conftest import run_cli as _run
 from etl_service.tests.pipelines.conftest import snapshot_settings

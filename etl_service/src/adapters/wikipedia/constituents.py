@@ -20,39 +20,37 @@ from etl_service.src.models.schemas import COMPANIES, arrow_schema
 from etl_service.src.models.tickers import aliases
 
 RawRecord = tuple[int, Mapping[str, str]]
-"""A source line (1-based, as the file or table counts it) and its raw field values."""
+"""A table row (1-based, as the table counts it) and its raw field values."""
 
 
-def build_companies(
-    records: Iterable[RawRecord], source: str, revision: str | None, unit: str = "row"
-) -> Extracted:
+def build_companies(records: Iterable[RawRecord], source: str, revision: str | None) -> Extracted:
     """Normalise constituent records; rows that cannot be kept are rejected with the reason."""
     rows: list[dict[str, Any]] = []
     rejected: list[Rejected] = []
     warnings: list[str] = []
     seen: dict[str, int] = {}
     for line, raw in records:
-        where = f"{source}: {unit} {line}"
+        where = f"{source}: row {line}"
         record = {k: clean_text(v) for k, v in raw.items()}
 
         def reject(reason: str, key: str, record: dict[str, str] = record) -> None:
             rejected.append(Rejected(COMPANIES.name, key, reason, source, dict(record)))
 
         check = check_ticker(raw.get("ticker", ""))
-        key = check.ticker or record.get("ticker") or f"{unit} {line}"
+        key = check.ticker or record.get("ticker") or f"row {line}"
         if check.ticker is None:
-            reject(f"{unit} {line}: {check.reason}", key)
+            reject(f"row {line}: {check.reason}", key)
             continue
         if check.note:
             warnings.append(f"{where}: {check.note}")
         ticker = check.ticker
         missing = [f for f in ("name", "sector", "sub_industry") if not record.get(f)]
         if missing:
-            reject(f"{unit} {line}: {ticker} has no {', '.join(missing)}", ticker)
+            reject(f"row {line}: {ticker} has no {', '.join(missing)}", ticker)
             continue
         if ticker in seen:
             reject(
-                f"{unit} {line}: duplicate of ticker {ticker} (first on {unit} {seen[ticker]})",
+                f"row {line}: duplicate of ticker {ticker} (first on row {seen[ticker]})",
                 ticker,
             )
             continue

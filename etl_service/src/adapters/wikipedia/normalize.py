@@ -1,4 +1,4 @@
-"""Cell-level normalization rules for the Wikipedia S&P 500 tables (and CSV scrapes of them)."""
+"""Cell-level normalization rules for the Wikipedia S&P 500 tables."""
 
 from __future__ import annotations
 
