@@ -306,3 +306,23 @@ def test_jdbc_target_maps_the_database_url_and_hides_the_password() -> None:
     assert "s3cret" not in repr(target)
     with pytest.raises(ConfigError, match="need PostgreSQL"):
         jdbc_target(sa.make_url("sqlite:///etl.db"))
+
+
+def test_spark_content_digest_ignores_order_and_partitioning_but_not_content(
+    spark: SparkSession,
+) -> None:
+    engine = SparkEngine(spark, SparkSettings())
+    table = _every_type()
+    digest = engine.content_hash(engine.from_arrow(table))
+    shuffled = engine.from_arrow(table.take(list(reversed(range(table.num_rows)))))
+    assert engine.content_hash(shuffled.repartition(3)) == digest
+    changed = table.set_column(0, table.field(0), pa.array(["changed"] * table.num_rows))
+    assert engine.content_hash(engine.from_arrow(changed)) != digest
+    renamed = table.rename_columns(["renamed", *table.column_names[1:]])
+    assert engine.content_hash(engine.from_arrow(renamed)) != digest
+    assert engine.content_hash(engine.from_arrow(table.slice(0, 1))) != digest
+    moved = pa.table({"a": [None, "x"], "b": ["x", None]})
+    swapped = pa.table({"a": ["x", None], "b": [None, "x"]})
+    assert engine.content_hash(engine.from_arrow(moved.slice(0, 1))) != engine.content_hash(
+        engine.from_arrow(swapped.slice(0, 1))
+    )

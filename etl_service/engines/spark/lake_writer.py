@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 ROWS_PER_FILE = 1_000_000
-DIGEST_VERSION = "spark-xxhash64-murmur3-sum-v1"
+DIGEST_VERSION = "spark-xxhash64-murmur3-sum-v2"
 
 
 def check_spark_writable(lake: Lake) -> None:
@@ -46,6 +46,10 @@ def content_digest(frame: DataFrame) -> str:
     from pyspark.sql import functions as sf
 
     columns = [sf.col(f"`{name}`") for name in frame.columns]
+    # Spark's row hashes skip nulls, so (null, 1) and (1, null) would hash alike: a bitmap
+    # of the nulls goes into each hash.
+    nulls = sf.concat(*[c.isNull().cast("int").cast("string") for c in columns])
+    columns.append(nulls)
     sums = frame.select(
         sf.xxhash64(*columns).cast("decimal(38,0)").alias("x"),
         sf.hash(*columns).cast("decimal(38,0)").alias("m"),

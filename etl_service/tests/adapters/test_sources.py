@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from etl_service import snapshot
-from etl_service.errors import SourceUnavailableError
+from etl_service.errors import ConfigError, SourceUnavailableError
 from etl_service.settings import HttpSettings, SecSettings, Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
@@ -116,3 +117,66 @@ def test_snapshot_mode_never_touches_the_network(tmp_path: Path) -> None:
         sources.closes(["AAPL"])
         assert server.requests == []
     assert sources.report.summary == "snapshot"
+
+
+def _fmp_quarters() -> bytes:
+    """Two quarterly statements in FMP's "stable" layout, with Apple's values as filed in
+    its 10-Q for Q3 and 10-K for FY2024 (FMP's quarterly answers are not recorded here)."""
+    rows = [
+        ("2024-06-29", "2024-08-02", "Q3", 85_777_000_000, 21_448_000_000, 1.40),
+        ("2024-09-28", "2024-11-01", "Q4", 94_930_000_000, 14_736_000_000, 0.97),
+    ]
+    return json.dumps(
+        [
+            {
+                "date": end,
+                "symbol": "AAPL",
+                "reportedCurrency": "USD",
+                "cik": "0000320193",
+                "filingDate": filed,
+                "fiscalYear": "2024",
+                "period": period,
+                "revenue": revenue,
+                "netIncome": net_income,
+                "eps": eps,
+                "epsDiluted": eps,
+            }
+            for end, filed, period, revenue, net_income, eps in rows
+        ]
+    ).encode()
+
+
+def test_fmp_answers_for_financials_when_sec_cannot_be_used(tmp_path: Path) -> None:
+    with replay_server() as server, build_http_client() as client:
+        server.script("/stable/income-statement", Reply(200, _fmp_quarters()))
+        settings = _settings(
+            tmp_path,
+            server.base_url,
+            SourceMode.LIVE,
+            fmp_api_key=SecretStr("k3y"),
+            fmp_base_url=server.base_url,
+        )
+        sources = Sources(settings, client, RawArchive(str(tmp_path / "raw")))
+        financials = sources.financials([APPLE], {APPLE: "AAPL"})
+        [hit] = server.hits("/stable/income-statement")
+    assert "symbol=AAPL" in hit.path
+    assert "period=quarter" in hit.path
+    rows = financials.table.to_pylist()
+    assert [(r["fiscal_quarter"], r["revenue"], r["eps_diluted"]) for r in rows] == [
+        (3, 85_777_000_000, 1.40),
+        (4, 94_930_000_000, 0.97),
+    ]
+    assert rows[1]["period_start"].isoformat() == "2024-06-30"
+    assert (sources.report.origins, sources.report.used) == (
+        {"financials": "live"},
+        {"financials": "fmp"},
+    )
+
+
+def test_without_an_fmp_key_live_mode_raises_the_first_sources_error(tmp_path: Path) -> None:
+    with build_http_client() as client:
+        settings = _settings(tmp_path, f"http://127.0.0.1:{free_port()}", SourceMode.LIVE)
+        sources = Sources(settings, client, RawArchive(str(tmp_path / "raw")))
+        with pytest.raises(ConfigError, match="ETL_SEC_USER_AGENT"):
+            sources.financials([APPLE], {APPLE: "AAPL"})
+    assert sources.chains["financials"].live == ("sec",)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from etl_service.settings import Settings
 
 
@@ -13,6 +15,8 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "ETL_LAKE_URI": settings.lake_uri,
         "ETL_SOURCE": str(settings.source),
         "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
+        "ETL_ENGINE": settings.engine,
+        "ETL_SINKS": json.dumps(list(settings.sinks)),
     }
     if settings.sec.bulk_path:
         env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
