@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
@@ -90,6 +91,8 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr(f"sqlite:///{DEFAULT_DATA_DIR / 'etl.db'}")
     lake_uri: str = str(DEFAULT_DATA_DIR / "lake")
     source: SourceMode = SourceMode.AUTO
+    history_start: date = date(1996, 1, 2)
+    """How far back index membership is rebuilt."""
     engine: str = "standard"
     """The compute engine: a name in ``etl_service.engines.AVAILABLE_ENGINES``."""
     sinks: tuple[str, ...] = ("lake", "database")

@@ -89,8 +89,19 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         closes = self.sources.closes(companies.column("ticker").to_pylist())
         self.report.source = self.sources.report.summary
         self.report.warnings += self.sources.report.warnings
+        history, reference = self.sources.history(), self.sources.reference()
         as_of = page.revision_time.date() if page.revision_time else date.today()
-        return SourceTables(page.companies, page.changes, financials, closes, as_of, page.source)
+        return SourceTables(
+            page.companies,
+            page.changes,
+            financials,
+            closes,
+            as_of,
+            page.source,
+            history,
+            reference,
+            self.context.settings.history_start,
+        )
 
     def transform(self, raw: SourceTables) -> Curated:
         inputs = (raw.companies, raw.changes, raw.financials, raw.closes)

@@ -9,3 +9,5 @@ WIKIPEDIA_PAGE = SNAPSHOT_DIR / "wikipedia" / "sp500_2024-10-09_rev1250356709.ht
 SEC_COMPANYFACTS = SNAPSHOT_DIR / "sec"
 STOOQ_DAILY = SNAPSHOT_DIR / "prices" / "stooq_daily"
 ISHARES_HOLDINGS = SNAPSHOT_DIR / "prices" / "ishares_ivv_holdings"
+MEMBER_LISTS = SNAPSHOT_DIR / "constituents" / "lists"
+REFERENCE_SPANS = SNAPSHOT_DIR / "constituents" / "fja05680_sp500_ticker_start_end.csv"

@@ -27,9 +27,16 @@ from typing import Any, TypeVar
 
 import httpx
 
+from etl_service import snapshot
 from etl_service.errors import ConfigError, SourceUnavailableError
 from etl_service.settings import Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.member_lists import (
+    MemberList,
+    ReferenceSpans,
+    archived_member_lists,
+    bundled_member_lists,
+)
 from etl_service.src.adapters.registry import (
     ConstituentsSource,
     FinancialsSource,
@@ -141,6 +148,17 @@ class Sources:
             return source.financials(ciks, tickers or {})
 
         return self._choose("financials", call)
+
+    def history(self) -> list[MemberList]:
+        """Every observed member list: the bundled ones and each archived page revision."""
+        bundled = bundled_member_lists(snapshot.MEMBER_LISTS)
+        archived = archived_member_lists(self.context.archive)
+        self.report.origins.setdefault("history", "snapshot")
+        return [*bundled, *archived]
+
+    def reference(self) -> ReferenceSpans:
+        """The independent membership record bundled as a cross-check and date seed."""
+        return ReferenceSpans.read(snapshot.REFERENCE_SPANS)
 
     def closes(self, tickers: Collection[str]) -> Extracted:
         """Daily closes for ``tickers``."""

@@ -7,23 +7,28 @@ every engine computes the same tables.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import CURATED_TABLES
-from etl_service.src.transforms.membership import Snapshot, build_membership
+from etl_service.src.transforms.membership import Reference, Snapshot, build_history
 from etl_service.src.transforms.prices_pe import calendar_periods
 from etl_service.src.transforms.sql_runner import SqlSession
+
+DEFAULT_HISTORY_START = date(1996, 1, 2)
+"""How far back membership is rebuilt (the independent record starts there too)."""
 
 
 @dataclass
 class SourceTables:
-    """The extracted inputs of one run."""
+    """The extracted inputs of one run: the page's tables, financials, closes, and the
+    observed member lists the membership history is built from."""
 
     companies: Extracted
     changes: Extracted
@@ -31,6 +36,9 @@ class SourceTables:
     closes: Extracted
     as_of: date
     snapshot_source: str
+    history: list[MemberList] = field(default_factory=list)
+    reference: Reference | None = None
+    history_start: date = DEFAULT_HISTORY_START
 
 
 @dataclass
@@ -53,7 +61,10 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     companies = sources.companies.table
     changes = sources.changes.table
     snapshot = Snapshot.from_table(sources.as_of, companies, sources.snapshot_source)
-    membership = build_membership([snapshot], changes)
+    observed = [Snapshot.from_table(m.as_of, m.members.table, m.source) for m in sources.history]
+    membership = build_history(
+        [snapshot, *observed], changes, sources.history_start, reference=sources.reference
+    )
     cik_set = pa.array(sorted({c for c in companies.column("cik").to_pylist() if c}))
     reports = sources.financials.table.filter(
         pc.is_in(sources.financials.table["cik"], value_set=cik_set)
@@ -74,6 +85,7 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
 
     tables = {spec.name: engine.frame(spec.name) for spec in CURATED_TABLES}
     rejected = [
+        *(r for m in sources.history for r in m.members.rejected),
         *sources.companies.rejected,
         *sources.changes.rejected,
         *sources.financials.rejected,

@@ -31,12 +31,13 @@ before its start is rejected with the reason.
 from __future__ import annotations
 
 import logging
+import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 
@@ -57,22 +58,25 @@ class Snapshot:
     source: str
     members: Mapping[str, str | None]
     date_added: Mapping[str, date | None] = field(default_factory=dict)
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_table(cls, as_of: date, table: pa.Table, source: str) -> Snapshot:
-        """A snapshot of a table with ``ticker`` and ``cik`` (and optionally ``date_added``)."""
+        """A snapshot of a table with ``ticker`` and ``cik`` (optionally ``date_added``,
+        ``name``)."""
         tickers = [canonical_ticker(t) for t in table.column("ticker").to_pylist()]
-        ciks = table.column("cik").to_pylist()
-        added = (
-            table.column("date_added").to_pylist()
-            if "date_added" in table.column_names
-            else [None] * len(tickers)
-        )
+
+        def column(name: str) -> list[Any]:
+            if name in table.column_names:
+                return list(table.column(name).to_pylist())
+            return [None] * len(tickers)
+
         return cls(
             as_of,
             source,
-            dict(zip(tickers, ciks, strict=True)),
-            dict(zip(tickers, added, strict=True)),
+            dict(zip(tickers, column("cik"), strict=True)),
+            dict(zip(tickers, column("date_added"), strict=True)),
+            {t: n for t, n in zip(tickers, column("name"), strict=True) if n},
         )
 
 
@@ -299,3 +303,273 @@ def _start(
         f"from: first listed in snapshot {first.source} ({first.as_of}), "
         f"absent from {before.source} ({before.as_of})"
     )
+
+
+@dataclass
+class _Change:
+    """The changes-table events of one date, canonical tickers."""
+
+    day: date
+    added: set[str] = field(default_factory=set)
+    removed: set[str] = field(default_factory=set)
+
+
+def _changes_by_day(changes: pa.Table) -> list[_Change]:
+    by_day: dict[date, _Change] = {}
+    for row in changes.select(["change_date", "added_ticker", "removed_ticker"]).to_pylist():
+        change = by_day.setdefault(row["change_date"], _Change(row["change_date"]))
+        if row["added_ticker"]:
+            change.added.add(canonical_ticker(row["added_ticker"]))
+        if row["removed_ticker"]:
+            change.removed.add(canonical_ticker(row["removed_ticker"]))
+    return [by_day[d] for d in sorted(by_day)]
+
+
+def _virtual(day: date, members: set[str], ciks: Mapping[str, str | None], source: str) -> Snapshot:
+    return Snapshot(day, source, {t: ciks.get(t) for t in sorted(members)})
+
+
+_NAME_NOISE = re.compile(
+    r"\b(the|inc|incorporated|corp|corporation|co|company|ltd|limited|plc|group|holdings?|"
+    r"class [a-z]|cl [a-z])\b"
+)
+
+
+def normalized_name(name: str) -> str:
+    """A company name reduced for matching: case, punctuation and legal suffixes removed."""
+    lowered = re.sub(r"[^a-z0-9 ]", " ", name.lower().replace("&", " and "))
+    return " ".join(_NAME_NOISE.sub(" ", lowered).split())
+
+
+@dataclass(frozen=True)
+class Rename:
+    """A ticker change of one company between two member lists."""
+
+    old: str
+    new: str
+    after: date
+    until: date
+    how: str
+    day: date | None = None  # None: not known closer than (after, until]
+
+
+class Reference(Protocol):
+    """An independent record that dates membership changes the observed lists only bracket."""
+
+    def start(self, ticker: str, after: date, until: date) -> date | None:
+        """The day ``ticker`` joined within (after, until), if the record knows it."""
+
+    def end(self, ticker: str, after: date, until: date) -> date | None:
+        """The day ``ticker`` left within (after, until), if the record knows it."""
+
+
+def _pair_renames(
+    earlier: Snapshot,
+    later: Snapshot,
+    stayed: set[str],
+    joined: set[str],
+    reference: Reference | None,
+) -> list[Rename]:
+    renames: list[Rename] = []
+    paired: set[str] = set()
+    for old in sorted(stayed):
+        old_cik = earlier.members.get(old)
+        old_name = normalized_name(earlier.names.get(old, ""))
+        for new in sorted(joined - paired):
+            new_name = normalized_name(later.names.get(new, ""))
+            if old_cik and old_cik == later.members.get(new):
+                how = f"same CIK {old_cik}"
+            elif old_name and old_name == new_name:
+                how = f"same company name {later.names[new]!r}"
+            else:
+                continue
+            day = None
+            if reference is not None:
+                day = reference.end(old, earlier.as_of, later.as_of) or reference.start(
+                    new, earlier.as_of, later.as_of
+                )
+            renames.append(Rename(old, new, earlier.as_of, later.as_of, how, day))
+            paired.add(new)
+            break
+    return renames
+
+
+def _with_bounds(
+    states: list[tuple[date, set[str]]], bounds: list[tuple[date, str, bool]], first: set[str]
+) -> list[tuple[date, set[str]]]:
+    """``states`` with each ticker entering (or leaving) on its bound's day, and an implied
+    list on each bound day that has none."""
+    by_day = dict(states)
+    for day, _ticker, _enters in bounds:
+        if day not in by_day:
+            earlier = [d for d in by_day if d < day]
+            by_day[day] = set(by_day[max(earlier)]) if earlier else set(first)
+    for day, ticker, enters in bounds:
+        for when, state in by_day.items():
+            present = (when >= day) == enters
+            (state.add if present else state.discard)(ticker)
+    return sorted(by_day.items())
+
+
+def _date_start_members(
+    implied: list[Snapshot], observed: Sequence[Snapshot], renames: Sequence[Rename], start: date
+) -> None:
+    """Give the implied list at ``start`` the date each member was first added, as the
+    observed lists state it (under a later ticker too, after a ticker change)."""
+    added: dict[str, date] = {}
+    for snap in observed:
+        added.update({t: d for t, d in snap.date_added.items() if d is not None})
+    for rename in reversed(renames):
+        if rename.new in added:
+            added.setdefault(rename.old, added[rename.new])
+    for index, snap in enumerate(implied):
+        if snap.as_of == start:
+            known = {t: added.get(t) for t in snap.members}
+            implied[index] = Snapshot(snap.as_of, snap.source, snap.members, known, snap.names)
+
+
+def roll_changes(
+    snapshots: Sequence[Snapshot],
+    changes: pa.Table,
+    start: date,
+    reference: Reference | None = None,
+) -> tuple[list[Snapshot], list[Rename], list[str]]:
+    """Member lists implied by the changes table between and before the observed ones.
+
+    Before each observed list the changes table is rolled backwards from it (an addition is
+    undone, a removal re-opens the former member) down to the previous observed list, or
+    to ``start`` before the first one; after the last one it is rolled forwards. One implied
+    list is made per change date, listing the members at the end of that day. Where the
+    roll-back disagrees with the earlier observed list, the observed lists win:
+
+    - a member of the earlier list that the later one lists under another ticker with the
+      same CIK or company name, with no change recorded for either, changed its ticker: the
+      change is dated by ``reference`` when it knows the day, else at the later list;
+    - any other member the changes table never removes leaves on the day ``reference``
+      gives, else stays until the later list omits it; one it never adds joins on the day
+      ``reference`` gives, else when the later list first shows it. Both are reported as
+      changes the table misses.
+
+    Returns:
+        The implied lists (not the observed ones), the ticker changes, and warnings.
+    """
+    observed = sorted(snapshots, key=lambda s: s.as_of)
+    days = _changes_by_day(changes)
+    warnings: list[str] = []
+    ciks: dict[str, str | None] = {}
+    for snap in observed:  # later observations win, so a reused ticker gets its latest CIK
+        ciks.update({t: c for t, c in snap.members.items() if c or t not in ciks})
+    implied: list[Snapshot] = []
+    renames: list[Rename] = []
+    for index, later in enumerate(observed):
+        earlier = observed[index - 1] if index else None
+        low = earlier.as_of if earlier else start
+        between = [c for c in days if low < c.day < later.as_of]
+        members = set(later.members)
+        states: list[tuple[date, set[str]]] = []
+        for change in reversed(between):
+            states.append((change.day, set(members)))
+            members -= change.added
+            members |= change.removed
+        source = f"the changes table rolled back from {later.source}"
+        if earlier is None:
+            implied += [_virtual(day, state, ciks, source) for day, state in states]
+            first = (
+                f"the members on {start} implied by rolling the changes table back from "
+                f"{later.source}"
+            )
+            implied.append(_virtual(start, members, ciks, first))
+            continue
+        touched = {t for c in between for t in (*c.added, *c.removed)}
+        stayed = set(earlier.members) - members - touched
+        joined = members - set(earlier.members) - touched
+        pairs = _pair_renames(earlier, later, stayed, joined, reference)
+        renames += pairs
+        bounds: list[tuple[date, str, bool]] = []  # (day, ticker, enters)
+        for rename in pairs:
+            if rename.day is not None:
+                bounds += [(rename.day, rename.old, False), (rename.day, rename.new, True)]
+        dated = {t for _d, t, _e in bounds}
+        if reference is not None:
+            for ticker in sorted(stayed - dated):
+                if (day := reference.end(ticker, earlier.as_of, later.as_of)) is not None:
+                    bounds.append((day, ticker, False))
+            for ticker in sorted(joined - dated):
+                if (day := reference.start(ticker, earlier.as_of, later.as_of)) is not None:
+                    bounds.append((day, ticker, True))
+        dated = {t for _d, t, _e in bounds}
+        if (stayed | joined) - dated:
+            warnings.append(
+                f"the changes table between {earlier.as_of} and {later.as_of} misses "
+                f"removal(s) {sorted(stayed - dated)[:10]} and addition(s) "
+                f"{sorted(joined - dated)[:10]}: dated at {later.as_of}, the list that shows them"
+            )
+        # Undated: a leaver stays, a joiner waits, until the later list.
+        states = [(day, (state | stayed) - joined) for day, state in states]
+        states = _with_bounds(states, bounds, (set(earlier.members) | stayed) - joined)
+        implied += [_virtual(day, state, ciks, source) for day, state in states]
+    _date_start_members(implied, observed, renames, start)
+    members = set(observed[-1].members)
+    for change in (c for c in days if c.day > observed[-1].as_of):
+        members = (members - change.removed) | change.added
+        implied.append(
+            _virtual(change.day, members, ciks, f"the changes table after {observed[-1].source}")
+        )
+    return implied, renames, warnings
+
+
+def build_history(
+    snapshots: Sequence[Snapshot],
+    changes: pa.Table,
+    start: date,
+    window_days: int = DEFAULT_WINDOW_DAYS,
+    reference: Reference | None = None,
+) -> Extracted:
+    """Membership spans since ``start`` from every observed member list and the changes table.
+
+    The observed lists and the lists the changes table implies between and before them
+    (``roll_changes``) go through ``build_membership``, so the gap, flicker and rename
+    rules apply across all of them, and every span says how its dates were set.
+    """
+    if not snapshots:
+        return Extracted(pa.Table.from_pylist([], schema=arrow_schema(INDEX_MEMBERSHIP)))
+    implied, renames, warnings = roll_changes(snapshots, changes, start, reference)
+    built = build_membership([*implied, *snapshots], changes, window_days)
+    built.warnings[:0] = warnings
+    return _mark_renames(built, renames)
+
+
+def _mark_renames(built: Extracted, renames: Sequence[Rename]) -> Extracted:
+    """Say in the spans that a ticker change is one company, and give the old ticker the
+    new one's CIK when only the new one was observed with it."""
+    rows = built.table.to_pylist()
+    by_ticker: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        by_ticker[row["ticker"]].append(row)
+    for rename in renames:
+        when = (
+            f"on {rename.day}"
+            if rename.day
+            else f"between {rename.after} and {rename.until} (dated at the later list)"
+        )
+        ends = [
+            r
+            for r in by_ticker[rename.old]
+            if r["valid_to"] and rename.after < r["valid_to"] <= rename.until
+        ]
+        starts = [
+            r for r in by_ticker[rename.new] if rename.after < r["valid_from"] <= rename.until
+        ]
+        for old in ends[:1]:
+            old["derivation"] = old["derivation"].split("; to:")[0] + (
+                f"; to: ticker changed to {rename.new} {when} ({rename.how}), not an index change"
+            )
+            for new in starts[:1]:
+                old["cik"] = old["cik"] or new["cik"]
+        for new in starts[:1]:
+            new["derivation"] = (
+                f"from: ticker changed from {rename.old} {when} ({rename.how}), not an index "
+                "change; " + new["derivation"].split("; ", 1)[-1]
+            )
+    table = pa.Table.from_pylist(rows, schema=arrow_schema(INDEX_MEMBERSHIP))
+    return Extracted(table, built.rejected, built.warnings)
