@@ -91,6 +91,10 @@ class StoreUnavailableError(EtlError, TransientError):
     exit_code = 7
 
 
+class RunInProgressError(StoreUnavailableError):
+    """Another run holds the run lock and kept it past ``ETL_RUN_LOCK_TIMEOUT_S``."""
+
+
 class LoadError(EtlError, TerminalError):
     """Writing to a store failed; the previous state is intact."""
 
@@ -112,6 +116,7 @@ EXIT_CODES: dict[str, int] = {
     "source unavailable or refused": SourceUnavailableError.exit_code,
     "data quality": DataQualityError.exit_code,
     "store unavailable or load failed": LoadError.exit_code,
+    "another run in progress": RunInProgressError.exit_code,
     "engine": EngineError.exit_code,
 }
 """Documented exit codes of the ``etl-service`` command."""

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     database_url: SecretStr = SecretStr(f"sqlite:///{DEFAULT_DATA_DIR / 'etl.db'}")
     lake_uri: str = str(DEFAULT_DATA_DIR / "lake")
     source: SourceMode = SourceMode.AUTO
+    run_lock_timeout_s: float = Field(default=0.0, ge=0)
+    """How long a run waits for another run on the same database to finish; 0 fails at once."""
 
     wikipedia_url: str = "https://en.wikipedia.org/wiki/List_of_S%26P_500_companies"
     user_agent: str = "etl-service/0.1 (https://github.com/etl-service/etl-service)"

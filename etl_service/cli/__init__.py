@@ -7,10 +7,11 @@ import sys
 from collections.abc import Sequence
 
 import click
+from pydantic import ValidationError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
-from etl_service.errors import EXIT_CODES, EtlError
+from etl_service.errors import EXIT_CODES, ConfigError, EtlError
 from etl_service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,18 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
     """ETL for S&P 500 constituents, quarterly financials, prices and P/E."""
     configure_logging(log_format, logging.DEBUG if verbose or debug else logging.INFO)
     ctx.meta["debug"] = debug
-    ctx.obj = Settings()
+    ctx.obj = _settings()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ETL_{'__'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
 
 
 def _register() -> None:

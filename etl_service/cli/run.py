@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -30,7 +31,7 @@ from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake, Zone, open_lake
-from etl_service.src.db.run_lock import exclusive_run, mark_abandoned
+from etl_service.src.db.run_lock import mark_abandoned, run_lock
 
 logger = logging.getLogger(__name__)
 
@@ -162,8 +163,9 @@ def run(settings: Settings, source: str | None, engine_name: str, spark_master: 
     engine = connected_engine(settings.database_url_value)
     lake = build_lake(settings)
     lake.check_writable()
+    run_id = uuid.uuid4().hex
     with (
-        exclusive_run(settings.data_dir / "run.lock"),
+        run_lock(engine, settings.data_dir / "run.lock", run_id, settings.run_lock_timeout_s),
         pipeline_factory(engine_name, settings, engine, lake, spark_master) as make_pipeline,
     ):
         migrate.upgrade(engine)
@@ -174,7 +176,7 @@ def run(settings: Settings, source: str | None, engine_name: str, spark_master: 
             build_http_client() as http_client,
             progress_display(sys.stderr.isatty()) as progress,
         ):
-            context = RunContext(settings=settings, engine=engine, progress=progress)
+            context = RunContext(settings=settings, engine=engine, run_id=run_id, progress=progress)
             archive = RawArchive(lake.path(Zone.RAW), lake.fs)
             sources = Sources(settings, http_client, archive, progress)
             report = make_pipeline(context, sources).run()
