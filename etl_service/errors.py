@@ -107,6 +107,12 @@ class EngineError(EtlError, TerminalError):
     exit_code = 8
 
 
+class TerminatedError(BaseException):
+    """SIGTERM arrived; a BaseException like KeyboardInterrupt, so `except Exception` passes it."""
+
+    exit_code = 128 + 15  # the shell's convention for death by signal 15
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "unexpected error": 1,
@@ -118,5 +124,6 @@ EXIT_CODES: dict[str, int] = {
     "store unavailable or load failed": LoadError.exit_code,
     "another run in progress": RunInProgressError.exit_code,
     "engine": EngineError.exit_code,
+    "terminated by SIGTERM": TerminatedError.exit_code,
 }
 """Documented exit codes of the ``etl-service`` command."""

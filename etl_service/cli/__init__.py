@@ -11,13 +11,14 @@ from pydantic import ValidationError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
-from etl_service.errors import EXIT_CODES, ConfigError, EtlError
+from etl_service.errors import EXIT_CODES, ConfigError, EtlError, TerminatedError
 from etl_service.settings import Settings
+from etl_service.shutdown import raise_on_sigterm
 
 logger = logging.getLogger(__name__)
 
 _EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
-    f"  {code}  {what}" for what, code in EXIT_CODES.items()
+    f"  {code:>3}  {what}" for what, code in EXIT_CODES.items()
 )
 
 
@@ -60,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; map typed errors to exit codes with one clear line on stderr."""
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    with raise_on_sigterm():
+        return _main(argv, debug)
+
+
+def _main(argv: Sequence[str] | None, debug: bool) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -70,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except TerminatedError as exc:
+        click.echo(f"stopped: {exc}", err=True)
+        return exc.exit_code
     except EtlError as exc:
         if debug:
             logger.exception("failed")

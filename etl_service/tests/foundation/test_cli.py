@@ -23,6 +23,7 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     for word in ("db", "extract", "Exit codes", "--log-format"):
         assert word in out
     assert "  7  another run in progress\n" in out
+    assert "143  terminated by SIGTERM\n" in out
 
 
 def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(

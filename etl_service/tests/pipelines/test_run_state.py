@@ -1,8 +1,9 @@
-"""Run state in the database: runs at once on one database, and a run that waits."""
+"""Run state in the database: runs at once on one database, a run that waits, SIGTERM."""
 
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from etl_service.errors import EXIT_CODES
 from etl_service.src.db import migrate, runs
@@ -23,6 +25,7 @@ from etl_service.tests.support.env import child_env
 from etl_service.tests.support.tables import checksums, table_rows
 
 IN_PROGRESS = EXIT_CODES["another run in progress"]
+TERMINATED = EXIT_CODES["terminated by SIGTERM"]
 _RUN = [sys.executable, "-m", "etl_service", "run"]
 
 
@@ -112,4 +115,37 @@ def test_a_run_that_waits_past_the_timeout_exits_7_naming_the_run_in_progress(
     )
     assert [(r[0], r[3]) for r in table_rows(engine, "pipeline_runs")] == [(holder, "running")]
     assert {rows for rows, _ in checksums(engine).values()} == {0}
+    engine.dispose()
+
+
+def _wait_until_running(engine: sa.Engine, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "the run ended before it was recorded as running"
+        assert time.monotonic() < deadline, "the run was never recorded as running"
+        try:
+            if [r[3] for r in table_rows(engine, "pipeline_runs")] == ["running"]:
+                return
+        except sa.exc.SQLAlchemyError:
+            pass  # the run has not created its tables yet
+        time.sleep(0.05)
+
+
+def test_sigterm_records_the_run_as_failed_and_frees_the_lock(
+    database_url: str | None, tmp_path: Path
+) -> None:
+    settings = snapshot_settings(tmp_path, database_url)
+    proc = _start(tmp_path, database_url)
+    engine = create_engine(settings.database_url_value)
+    _wait_until_running(engine, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == TERMINATED, err
+    assert "stopped: terminated by SIGTERM" in err.splitlines()
+    [run] = table_rows(engine, "pipeline_runs")
+    assert (run[3], run[9]) == ("failed", "TerminatedError: terminated by SIGTERM")
+    assert run[2] is not None
+    assert settings.run_lock_timeout_s == 0
+    assert run_cli(settings) == 0  # no wait allowed: the lock was released
+    assert sorted(r[3] for r in table_rows(engine, "pipeline_runs")) == ["failed", "succeeded"]
     engine.dispose()
