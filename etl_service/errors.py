@@ -91,6 +91,10 @@ class StoreUnavailableError(EtlError, TransientError):
     exit_code = 7
 
 
+class RunInProgressError(StoreUnavailableError):
+    """Another run holds the run lock and kept it past ``ETL_RUN_LOCK_TIMEOUT_S``."""
+
+
 class LoadError(EtlError, TerminalError):
     """Writing to a store failed; the previous state is intact."""
 
@@ -103,6 +107,12 @@ class EngineError(EtlError, TerminalError):
     exit_code = 8
 
 
+class TerminatedError(BaseException):
+    """SIGTERM arrived; a BaseException like KeyboardInterrupt, so `except Exception` passes it."""
+
+    exit_code = 128 + 15  # the shell's convention for death by signal 15
+
+
 EXIT_CODES: dict[str, int] = {
     "ok": 0,
     "unexpected error": 1,
@@ -112,6 +122,8 @@ EXIT_CODES: dict[str, int] = {
     "source unavailable or refused": SourceUnavailableError.exit_code,
     "data quality": DataQualityError.exit_code,
     "store unavailable or load failed": LoadError.exit_code,
+    "another run in progress": RunInProgressError.exit_code,
     "engine": EngineError.exit_code,
+    "terminated by SIGTERM": TerminatedError.exit_code,
 }
 """Documented exit codes of the ``etl-service`` command."""

@@ -97,6 +97,8 @@ class Settings(BaseSettings):
     """The compute engine: a name in ``etl_service.engines.AVAILABLE_ENGINES``."""
     sinks: tuple[str, ...] = ("lake", "database")
     """The run's sinks in staging order (``etl_service.sinks.AVAILABLE_SINKS``)."""
+    run_lock_timeout_s: float = Field(default=0.0, ge=0)
+    """How long a run waits for another run on the same database to finish; 0 fails at once."""
 
     wikipedia_url: str = "https://en.wikipedia.org/wiki/List_of_S%26P_500_companies"
     user_agent: str = "etl-service/0.1 (https://github.com/etl-service/etl-service)"

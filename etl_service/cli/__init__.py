@@ -7,16 +7,18 @@ import sys
 from collections.abc import Sequence
 
 import click
+from pydantic import ValidationError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
-from etl_service.errors import EXIT_CODES, EtlError
+from etl_service.errors import EXIT_CODES, ConfigError, EtlError, TerminatedError
 from etl_service.settings import Settings
+from etl_service.shutdown import raise_on_sigterm
 
 logger = logging.getLogger(__name__)
 
 _EXIT_HELP = "\b\nExit codes:\n" + "\n".join(
-    f"  {code}  {what}" for what, code in EXIT_CODES.items()
+    f"  {code:>3}  {what}" for what, code in EXIT_CODES.items()
 )
 
 
@@ -32,7 +34,18 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
     """ETL for S&P 500 constituents, quarterly financials, prices and P/E."""
     configure_logging(log_format, logging.DEBUG if verbose or debug else logging.INFO)
     ctx.meta["debug"] = debug
-    ctx.obj = Settings()
+    ctx.obj = _settings()
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ETL_{'__'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
+            for e in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc
 
 
 def _register() -> None:
@@ -48,6 +61,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; map typed errors to exit codes with one clear line on stderr."""
     _register()
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    with raise_on_sigterm():
+        return _main(argv, debug)
+
+
+def _main(argv: Sequence[str] | None, debug: bool) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -58,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.Abort:
         click.echo("Aborted.", err=True)
         return 130
+    except TerminatedError as exc:
+        click.echo(f"stopped: {exc}", err=True)
+        return exc.exit_code
     except EtlError as exc:
         if debug:
             logger.exception("failed")

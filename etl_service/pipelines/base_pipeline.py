@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from etl_service.errors import DataQualityError, EtlError, StoreUnavailableError
 from etl_service.settings import Settings
+from etl_service.shutdown import sigterm_deferred
 from etl_service.src.db import runs
 from etl_service.src.models.quality import CheckResult, Severity
 
@@ -120,8 +121,12 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
     def run(self) -> RunReport:
         """Run all stages; raise the stage's error after recording the failure."""
         report, engine = self.report, self.context.engine
-        runs.record_start(engine, report.run_id, report.started_at, report.engine, report.source)
         try:
+            # Inside the try: a SIGTERM held back until the row is written still records a failure.
+            with sigterm_deferred():
+                runs.record_start(
+                    engine, report.run_id, report.started_at, report.engine, report.source
+                )
             with self._stage("extract"):
                 raw = self.extract()
             with self._stage("transform"):
@@ -143,8 +148,9 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
             )
             raise
         finally:
-            report.finished_at = datetime.now(UTC)
-            self._record_finish()
+            with sigterm_deferred():
+                report.finished_at = datetime.now(UTC)
+                self._record_finish()
         return report
 
     def _record_finish(self) -> None:

@@ -30,7 +30,7 @@ from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake, open_lake
-from etl_service.src.db.run_lock import exclusive_run, mark_abandoned
+from etl_service.src.db.run_lock import mark_abandoned, run_lock
 from etl_service.src.models.schemas import Zone
 
 if TYPE_CHECKING:
@@ -78,8 +78,9 @@ def build_pipeline(
     """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
 
     Before any work the database is reached and migrated, the lake is shown writable,
-    the engine checks its own prerequisites and the run lock is taken; runs left
-    ``running`` by a killed process are marked abandoned. What the function builds
+    the engine checks its own prerequisites and the run lock is taken (waiting up to
+    ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); runs whose process died are marked
+    abandoned. What the function builds
     (a Spark session, the HTTP client) is closed when the block ends; what it is handed
     stays open.
 
@@ -103,7 +104,8 @@ def build_pipeline(
         engine = stack.enter_context(load_engine(settings.engine, settings, spark))
         engine.check(database, lake)
         run_id = uuid.uuid4().hex
-        stack.enter_context(exclusive_run(settings.data_dir / "run.lock"))
+        lock_file = settings.data_dir / "run.lock"
+        stack.enter_context(run_lock(database, lock_file, run_id, settings.run_lock_timeout_s))
         migrate.upgrade(database)
         abandoned = mark_abandoned(database)
         if abandoned:

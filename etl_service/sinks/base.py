@@ -10,7 +10,8 @@ transaction lasts only while nothing slow happens, and it is the first to commit
 the system of record, and once it has committed the run has happened. The lake then
 publishes its versions, each an atomic manifest switch; if the process dies in between,
 the next run publishes the same content again. A failure before the first commit discards
-every staged sink, so nothing is visible anywhere.
+every staged sink, so nothing is visible anywhere; a SIGTERM during the commits waits until
+they are done.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from etl_service.errors import LoadError
+from etl_service.shutdown import sigterm_deferred
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,11 @@ def write_all(sinks: Sequence[Sink], outputs: RunOutputs) -> None:
             pending.discard()
         raise
     ordered = list(reversed(staged))
+    with sigterm_deferred():  # once the first sink commits, the others follow it
+        _commit_in_order(ordered)
+
+
+def _commit_in_order(ordered: Sequence[tuple[Sink, Staged]]) -> None:
     for index, (sink, pending) in enumerate(ordered):
         try:
             pending.commit()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,19 +53,26 @@ def postgres() -> Iterator[services.PostgresServer]:
         yield server
 
 
-@pytest.fixture
-def postgres_url(postgres: services.PostgresServer) -> Iterator[str]:
-    """A fresh, empty database on the session server, dropped afterwards."""
+@contextmanager
+def fresh_database(server: services.PostgresServer) -> Iterator[str]:
+    """The URL of a fresh, empty database on ``server``, dropped after the block."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres.url(), isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(server.url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     try:
-        yield postgres.url(name)
+        yield server.url(name)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres: services.PostgresServer) -> Iterator[str]:
+    """A fresh, empty database on the session server, dropped afterwards."""
+    with fresh_database(postgres) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ def test_version_and_help(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for word in ("db", "extract", "Exit codes", "--log-format"):
         assert word in out
+    assert "  7  another run in progress\n" in out
+    assert "143  terminated by SIGTERM\n" in out
 
 
 def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(
@@ -75,3 +77,14 @@ def test_debug_shows_the_traceback_and_json_logs_are_json(
     record = json.loads(err_lines[0])
     assert record["level"] == "error"
     assert "Traceback" in record["exc"]
+
+
+def test_an_invalid_setting_is_a_configuration_error_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ETL_RUN_LOCK_TIMEOUT_S", "-1")
+    assert main(["run"]) == EXIT_CODES["configuration"]
+    assert capsys.readouterr().err == (
+        "error: invalid settings: ETL_RUN_LOCK_TIMEOUT_S: "
+        "Input should be greater than or equal to 0\n"
+    )

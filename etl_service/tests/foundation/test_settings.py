@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from etl_service.settings import Settings, SourceMode
 
@@ -83,3 +83,14 @@ def test_secrets_are_masked_in_repr_and_logs(
         assert secret not in text
     assert settings.fmp_api_key is not None
     assert settings.fmp_api_key.get_secret_value() == "fmp-secret-key"
+
+
+def test_run_lock_timeout_comes_from_the_environment_and_is_never_negative(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().run_lock_timeout_s == 0
+    monkeypatch.setenv("ETL_RUN_LOCK_TIMEOUT_S", "2.5")
+    assert Settings().run_lock_timeout_s == 2.5
+    monkeypatch.setenv("ETL_RUN_LOCK_TIMEOUT_S", "-1")
+    with pytest.raises(ValidationError, match="run_lock_timeout_s"):
+        Settings()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from typing import Any
+
 import pytest
 import sqlalchemy as sa
 
-from etl_service.errors import LoadError, StoreUnavailableError
+from etl_service.errors import LoadError, StoreUnavailableError, TerminatedError
 from etl_service.pipelines.base_pipeline import BasePipeline, RunContext
 from etl_service.settings import Settings
+from etl_service.shutdown import raise_on_sigterm
 from etl_service.src.db import migrate, runs
 from etl_service.src.db.engine import create_engine
 from etl_service.src.models.quality import CheckResult
@@ -78,3 +83,29 @@ def test_a_recorded_run_keeps_its_outcome(settings: Settings) -> None:
         ("succeeded", None),
     ]
     assert report.rows == {"t": 1}
+
+
+@pytest.mark.parametrize(
+    ("recording", "outcome"),
+    [
+        ("record_start", ("failed", "TerminatedError: terminated by SIGTERM")),
+        ("record_finish", ("succeeded", None)),
+    ],
+)
+def test_a_sigterm_while_a_run_is_recorded_is_raised_once_the_record_is_written(
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    recording: str,
+    outcome: tuple[str, str | None],
+) -> None:
+    context = _context(settings)
+    record = getattr(runs, recording)
+
+    def sigterm_then_record(*args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        record(*args, **kwargs)
+
+    monkeypatch.setattr(runs, recording, sigterm_then_record)
+    with raise_on_sigterm(), pytest.raises(TerminatedError):
+        _Pipeline(context, fail_load=False).run()
+    assert [(r[3], r[9]) for r in table_rows(context.engine, "pipeline_runs")] == [outcome]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
 
+import etl_service
 from etl_service.settings import Settings
 
 
@@ -17,7 +20,20 @@ def cli_env(settings: Settings) -> dict[str, str]:
         "ETL_HTTP__CACHE_DIR": str(settings.http.cache_dir),
         "ETL_ENGINE": settings.engine,
         "ETL_SINKS": json.dumps(list(settings.sinks)),
+        "ETL_RUN_LOCK_TIMEOUT_S": str(settings.run_lock_timeout_s),
     }
     if settings.sec.bulk_path:
         env["ETL_SEC__BULK_PATH"] = str(settings.sec.bulk_path)
     return env
+
+
+def child_env(settings: Settings | None = None) -> dict[str, str]:
+    """The environment of a child Python: ours without ETL_*, plus ``settings``' if given.
+
+    PYTHONPATH leads with this checkout, so the child runs the code under test even where
+    another checkout of the package is installed in editable mode.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ETL_")}
+    checkout = str(Path(etl_service.__file__).parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [checkout, env.get("PYTHONPATH")]))
+    return env | (cli_env(settings) if settings else {})
