@@ -105,6 +105,8 @@ _add_group_command("sub_industry", "Sub-industry")
 @_FORMAT
 @click.pass_obj
 def company_cmd(settings: Settings, ticker: str, metrics: tuple[str, ...], fmt: str) -> None:
-    """Fiscal-quarter history of TICKER: financials, close and P/E."""
+    """Fiscal-quarter history of TICKER (a member or former member) and its membership spans."""
     engine = connected_engine(settings.database_url_value)
     emit(queries.company_history(engine, ticker, metrics), fmt, f"Company: {ticker}")
+    if fmt == "table":
+        emit(queries.membership_spans(engine, ticker), fmt, f"Index membership: {ticker}")

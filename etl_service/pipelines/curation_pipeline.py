@@ -20,8 +20,13 @@ from etl_service.sinks import RunOutputs, Sink, write_all
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.models.quality import CheckResult
 from etl_service.src.models.records import Rejected
-from etl_service.src.models.schemas import QUARANTINE, TABLES_BY_NAME, arrow_schema
-from etl_service.src.transforms.curate import Curated, SourceTables, curate
+from etl_service.src.models.schemas import (
+    CURATED_TABLES,
+    QUARANTINE,
+    SECTOR_AGGREGATES,
+    arrow_schema,
+)
+from etl_service.src.transforms.curate import Curated, SourceTables, aggregate, curate
 from etl_service.src.transforms.quality import evaluate
 from etl_service.src.transforms.sql_runner import SqlSession
 
@@ -85,11 +90,12 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
             )
             if cik
         }
-        financials = self.sources.financials(sorted(tickers), tickers)
+        history, reference = self.sources.history(), self.sources.reference()
+        former = {c for m in history for c in m.members.table.column("cik").to_pylist() if c}
+        financials = self.sources.financials(sorted(set(tickers) | former), tickers)
         closes = self.sources.closes(companies.column("ticker").to_pylist())
         self.report.source = self.sources.report.summary
         self.report.warnings += self.sources.report.warnings
-        history, reference = self.sources.history(), self.sources.reference()
         as_of = page.revision_time.date() if page.revision_time else date.today()
         return SourceTables(
             page.companies,
@@ -109,19 +115,25 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         return curate(raw, self.session)
 
     def validate(self, curated: Curated) -> list[CheckResult]:
-        outcome = evaluate(self.session, curated.tables, self.context.settings.quality)
+        """Gate the curated tables, then aggregate what the gates kept, then gate that."""
+        quality = self.context.settings.quality
+        outcome = evaluate(self.session, curated.tables, quality)
+        aggregates = evaluate(
+            self.session, {SECTOR_AGGREGATES.name: aggregate(self.session)}, quality
+        )
+        gated = {**outcome.tables, **aggregates.tables}
         curated.tables = {
-            name: self.engine.conform(TABLES_BY_NAME[name], frame)
-            for name, frame in outcome.tables.items()
+            spec.name: self.engine.conform(spec, gated[spec.name]) for spec in CURATED_TABLES
         }
-        curated.rejected += outcome.quarantined
+        curated.rejected += outcome.quarantined + aggregates.quarantined
+        results = outcome.results + aggregates.results
         self.report.warnings += curated.warnings
-        for result in outcome.results:
+        for result in results:
             if not result.passed:
                 self.report.warnings.append(
                     f"{result.severity}: {result.rule} on {result.table}: {result.failed} rows"
                 )
-        return outcome.results
+        return results
 
     def load(self, curated: Curated) -> dict[str, int]:
         quarantine = quarantine_table(curated.rejected, self.context.run_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ AGGREGATE_METRICS: tuple[str, ...] = (
     "avg_profit_margin",
     "avg_closing_price",
     "avg_pe",
+    "n_pe",
 )
 COMPANY_METRICS: tuple[str, ...] = (
     "revenue",
@@ -30,7 +32,11 @@ COMPANY_METRICS: tuple[str, ...] = (
     "price_earnings_ratio",
 )
 
+logger = logging.getLogger(__name__)
+
 _companies = TABLES["companies"]
+_former = TABLES["former_members"]
+_membership = TABLES["index_membership"]
 _aggregates = TABLES["sector_aggregates"]
 _reports = TABLES["quarterly_reports"]
 _prices = TABLES["prices_pe"]
@@ -93,15 +99,9 @@ def company_history(
     """A company's fiscal quarters: financials with the quarter-end close and P/E."""
     chosen = _pick(metrics, COMPANY_METRICS)
     with engine.connect() as conn:
-        company = conn.execute(
-            sa.select(_companies.c.ticker, _companies.c.cik).where(
-                sa.func.upper(_companies.c.ticker) == ticker.upper()
-            )
-        ).first()
-        if company is None:
-            raise InputError("not a current constituent", field="ticker", value=ticker)
+        found = _find_company(conn, ticker)
         price_join = sa.and_(
-            _prices.c.ticker == company.ticker, _prices.c.period_end == _reports.c.period_end
+            _prices.c.ticker == found.ticker, _prices.c.period_end == _reports.c.period_end
         )
         sources = {**{c.name: c for c in _reports.c}, **{c.name: c for c in _prices.c}}
         query = (
@@ -112,7 +112,50 @@ def company_history(
                 *[sources[m] for m in chosen],
             )
             .select_from(_reports.outerjoin(_prices, price_join))
-            .where(_reports.c.cik == company.cik)
+            .where(_reports.c.cik == found.cik, _reports.c.cik.is_not(None))
             .order_by(_reports.c.period_end)
+        )
+        return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def _find_company(conn: sa.Connection, ticker: str) -> sa.Row[Any]:
+    """A current constituent by ticker, else the latest former member with that ticker."""
+    wanted = ticker.upper()
+    current = conn.execute(
+        sa.select(_companies.c.ticker, _companies.c.cik).where(
+            sa.func.upper(_companies.c.ticker) == wanted
+        )
+    ).first()
+    if current is not None:
+        return current
+    former = conn.execute(
+        sa.select(_former.c.ticker, _former.c.cik, _former.c.cik_method)
+        .where(sa.func.upper(_former.c.ticker) == wanted)
+        .order_by(_former.c.removed.desc())
+    ).first()
+    if former is None:
+        raise InputError("neither a constituent nor a former member", field="ticker", value=ticker)
+    if former.cik is None:
+        logger.warning(
+            "%s: former member without a known CIK (%s): no financials", ticker, former.cik_method
+        )
+    return former
+
+
+def membership_spans(engine: sa.Engine, ticker: str) -> list[dict[str, Any]]:
+    """The index membership spans of a company (under every ticker it had), oldest first."""
+    with engine.connect() as conn:
+        found = _find_company(conn, ticker)
+        by_ticker = sa.and_(_membership.c.cik.is_(None), _membership.c.ticker == found.ticker)
+        same = by_ticker if found.cik is None else sa.or_(_membership.c.cik == found.cik, by_ticker)
+        query = (
+            sa.select(
+                _membership.c.ticker,
+                _membership.c.valid_from,
+                _membership.c.valid_to,
+                _membership.c.derivation,
+            )
+            .where(same)
+            .order_by(_membership.c.valid_from)
         )
         return [dict(r._mapping) for r in conn.execute(query)]

@@ -206,16 +206,40 @@ SECTOR_AGGREGATES = TableSpec(
         _c("level", S, False, "sector or sub_industry"),
         _c("name", S, False),
         _c("quarter_end", D, False, "calendar quarter end"),
-        _c("n_companies", INT, False),
+        _c("n_companies", INT, False, "members on the quarter's last day with a report"),
         _c("avg_revenue", F),
         _c("avg_net_income", F),
         _c("avg_eps_diluted", F),
         _c("avg_profit_margin", F),
         _c("avg_closing_price", F),
         _c("avg_pe", F),
+        _c("n_revenue", INT, False, "companies averaged in avg_revenue"),
+        _c("n_net_income", INT, False, "companies averaged in avg_net_income"),
+        _c("n_eps_diluted", INT, False, "companies averaged in avg_eps_diluted"),
+        _c("n_profit_margin", INT, False, "companies averaged in avg_profit_margin"),
+        _c("n_closing_price", INT, False, "companies averaged in avg_closing_price"),
+        _c("n_pe", INT, False, "companies averaged in avg_pe"),
     ),
     key=("level", "name", "quarter_end"),
-    doc="Per calendar quarter averages for each sector and sub-industry, as-of membership.",
+    doc="Per calendar quarter averages for each sector and sub-industry over the members on "
+    "its last day, former members included, after the quality gates.",
+)
+
+FORMER_MEMBERS = TableSpec(
+    "former_members",
+    (
+        _c("ticker", S, False, "the ticker when the company left the index"),
+        _c("removed", D, False, "the day it left (its last span's valid_to)"),
+        _c("cik", S),
+        _c("cik_method", S, True, "how the CIK was found, or why it is unknown"),
+        _c("name", S),
+        _c("sector", S, True, "GICS sector as the latest list naming it gave it"),
+        _c("sub_industry", S),
+        _c("first_added", D, True, "valid_from of its earliest span"),
+        _c("attributes_source", S, True, "where name and sector come from, or why null"),
+    ),
+    key=("ticker", "removed"),
+    doc="Companies that left the index and are not members today, one row per exit.",
 )
 
 QUARANTINE = TableSpec(
@@ -302,6 +326,7 @@ CURATED_TABLES: tuple[TableSpec, ...] = (
     QUARTERLY_REPORTS,
     PRICES_PE,
     SECTOR_AGGREGATES,
+    FORMER_MEMBERS,
 )
 """The curated tables: what the database, the lake's curated zone and exports hold."""
 

@@ -16,7 +16,8 @@ import pyarrow.compute as pc
 
 from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.models.records import Extracted, Rejected
-from etl_service.src.models.schemas import CURATED_TABLES
+from etl_service.src.models.schemas import CURATED_TABLES, SECTOR_AGGREGATES
+from etl_service.src.transforms.former_members import build_former_members
 from etl_service.src.transforms.membership import Reference, Snapshot, build_history
 from etl_service.src.transforms.prices_pe import calendar_periods
 from etl_service.src.transforms.sql_runner import SqlSession
@@ -65,7 +66,11 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     membership = build_history(
         [snapshot, *observed], changes, sources.history_start, reference=sources.reference
     )
-    cik_set = pa.array(sorted({c for c in companies.column("cik").to_pylist() if c}))
+    former = build_former_members(membership.table, companies, sources.history, changes)
+    members_ciks = membership.table.column("cik").to_pylist()
+    cik_set = pa.array(
+        sorted({c for c in [*companies.column("cik").to_pylist(), *members_ciks] if c})
+    )
     reports = sources.financials.table.filter(
         pc.is_in(sources.financials.table["cik"], value_set=cik_set)
     )
@@ -79,11 +84,15 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     engine.materialize("report_periods", "periods")
     engine.materialize("quarter_end_close", "quarter_closes")
     engine.materialize("prices_pe", "prices_pe")
-    engine.register("periods", _calendar_periods(reports, companies))
+    engine.register("periods", _calendar_periods(reports, membership.table))
     engine.materialize("quarter_end_close", "calendar_closes")
-    engine.materialize("sector_aggregates", "sector_aggregates")
+    engine.register("former_members", former.table)
 
-    tables = {spec.name: engine.frame(spec.name) for spec in CURATED_TABLES}
+    tables = {
+        spec.name: engine.frame(spec.name)
+        for spec in CURATED_TABLES
+        if spec is not SECTOR_AGGREGATES
+    }
     rejected = [
         *(r for m in sources.history for r in m.members.rejected),
         *sources.companies.rejected,
@@ -98,6 +107,7 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
         *sources.financials.warnings,
         *sources.closes.warnings,
         *membership.warnings,
+        *former.warnings,
     ]
     processed = {
         "constituents": companies,
@@ -110,9 +120,19 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     return Curated(tables, processed, rejected, warnings)
 
 
-def _calendar_periods(reports: pa.Table, companies: pa.Table) -> pa.Table:
-    with_reports = pc.is_in(companies["cik"], value_set=pa.array(reports["cik"].unique()))
-    tickers = companies.filter(with_reports).column("ticker").to_pylist()
+def aggregate(engine: SqlSession) -> Any:
+    """The sector and sub-industry aggregates over the session's tables as they are now.
+
+    Called after the quality gates, so quarantined rows never reach an average.
+    """
+    engine.materialize("sector_aggregates", "sector_aggregates")
+    return engine.frame("sector_aggregates")
+
+
+def _calendar_periods(reports: pa.Table, membership: pa.Table) -> pa.Table:
+    """Every calendar quarter end, for the tickers of companies with reports."""
+    with_reports = pc.is_in(membership["cik"], value_set=pa.array(reports["cik"].unique()))
+    tickers = sorted(set(membership.filter(with_reports).column("ticker").to_pylist()))
     if not tickers or reports.num_rows == 0:
         return calendar_periods([], date(2000, 1, 1), date(2000, 1, 1))
     first = pc.min(reports["period_start"]).as_py()

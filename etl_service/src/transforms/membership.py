@@ -425,7 +425,7 @@ def _date_start_members(
     for index, snap in enumerate(implied):
         if snap.as_of == start:
             known = {t: added.get(t) for t in snap.members}
-            implied[index] = Snapshot(snap.as_of, snap.source, snap.members, known, snap.names)
+            implied[index] = Snapshot(snap.as_of, snap.source, snap.members, known)
 
 
 def roll_changes(

@@ -50,4 +50,4 @@ def test_unknown_names_are_clear_errors(capsys: pytest.CaptureFixture[str]) -> N
     assert main(["query", "sector", "Crypto"]) == EXIT_CODES["bad input"]
     assert "no sector of that name" in capsys.readouterr().err
     assert main(["query", "company", "ZZZZ"]) == EXIT_CODES["bad input"]
-    assert "not a current constituent" in capsys.readouterr().err
+    assert "neither a constituent nor a former member" in capsys.readouterr().err

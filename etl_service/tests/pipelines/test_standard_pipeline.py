@@ -9,7 +9,9 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -236,3 +238,74 @@ def test_module_entry_point_runs_the_standard_engine(
     assert module_main("standard", "prog", ["--help"]) == 0
     assert "--spark-mode" not in capsys.readouterr().out
     assert module_main("standard", "prog", ["--source", "nope"]) == 2
+
+
+def _calendar_quarter_end(period_end: date) -> date:
+    mid = period_end - timedelta(days=45)
+    month = ((mid.month - 1) // 3 + 1) * 3
+    return date(mid.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+@pytest.mark.unit
+def test_aggregates_average_only_what_the_quality_gates_kept(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    with engine.connect() as conn:
+        kept = conn.execute(
+            sa.text("SELECT period_end, price_earnings_ratio FROM prices_pe WHERE cik IN (:a, :n)"),
+            {"a": APPLE, "n": NVIDIA},
+        ).all()
+        quarantined = int(
+            conn.execute(
+                sa.text("SELECT COUNT(*) FROM quarantine WHERE reason LIKE '%pe_between%'")
+            ).scalar_one()
+        )
+        aggregates: list[Any] = conn.execute(
+            sa.text(
+                "SELECT quarter_end, avg_pe, n_pe, n_companies, n_revenue FROM sector_aggregates "
+                "WHERE level = 'sector' AND name = 'Information Technology'"
+            )
+        ).all()  # type: ignore[assignment]
+    assert quarantined > 0  # the gate did quarantine P/Es, e.g. Apple's 2009 quarters
+    expected: dict[date, list[float]] = {}
+    for period_end, pe in kept:
+        if isinstance(pe, float):
+            expected.setdefault(
+                _calendar_quarter_end(date.fromisoformat(str(period_end))), []
+            ).append(pe)
+    for quarter_end, avg_pe, n_pe, n_companies, n_revenue in aggregates:
+        values = expected.get(date.fromisoformat(str(quarter_end)), [])
+        assert n_pe == len(values), quarter_end
+        assert n_revenue <= n_companies
+        if values:
+            assert avg_pe == pytest.approx(sum(values) / len(values))
+        else:
+            assert avg_pe is None
+    june_2009 = next(a for a in aggregates if str(a[0]) == "2009-06-30")
+    assert (june_2009[1], june_2009[2]) == (None, 0)  # was 2.03 from a quarantined P/E
+
+
+@pytest.mark.unit
+def test_former_members_have_a_row_and_a_history(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    with engine.connect() as conn:
+        rows = {
+            r.ticker: r
+            for r in conn.execute(
+                sa.text("SELECT * FROM former_members WHERE ticker IN ('TWTR', 'LEH', 'FB')")
+            )
+        }
+    assert set(rows) == {"TWTR", "LEH"}  # FB changed its ticker to META: not a former member
+    twtr = rows["TWTR"]
+    assert (twtr.cik, twtr.name, twtr.sector, str(twtr.removed)) == (
+        "0001418091",
+        "Twitter Inc.",
+        "Communication Services",
+        "2022-11-01",
+    )
+    assert (rows["LEH"].name, rows["LEH"].sector) == ("Lehman Brothers", None)
+    assert "sector unknown" in rows["LEH"].attributes_source
+    spans = queries.membership_spans(engine, "TWTR")
+    assert [(str(s["valid_from"]), str(s["valid_to"])) for s in spans] == [
+        ("2018-06-07", "2022-11-01")
+    ]
+    assert [s["ticker"] for s in queries.membership_spans(engine, "META")] == ["FB", "META"]

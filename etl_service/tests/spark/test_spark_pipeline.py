@@ -60,10 +60,11 @@ def test_both_engines_curate_identical_tables_row_for_row(
         "sub_industries": 127,
         "companies": 503,
         "index_changes": 353,
-        "index_membership": 503,
+        "index_membership": 931,
         "quarterly_reports": 143,
         "prices_pe": 129,
         "sector_aggregates": 215,
+        "former_members": 356,
     }
     for name, table in standard_stages.curated.processed.items():
         assert_same_table(name, table, spark_stages.curated.processed[name])

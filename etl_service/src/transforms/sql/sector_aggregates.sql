@@ -1,13 +1,16 @@
--- Per calendar quarter averages for each GICS sector and sub-industry.
+-- Per calendar quarter averages for each GICS sector and sub-industry, survivorship-free.
 -- A fiscal quarter counts in the calendar quarter that contains the day 45 days before its
 -- end (roughly its midpoint), so NVIDIA's quarter ending 2025-01-26 counts in 2024 Q4.
--- A company counts in a quarter only if one of its tickers was in the index on that
--- calendar quarter's last day (index_membership). Companies sharing a CIK (GOOGL/GOOG) count
--- once; their closes and P/Es are averaged first. Sector and sub-industry are today's.
--- avg_closing_price uses the close on or before the calendar quarter end (calendar_closes);
--- avg_pe averages the P/E of the fiscal quarter (prices_pe), ignoring nulls.
--- Inputs: companies, index_membership, quarterly_reports, prices_pe, calendar_closes.
--- Runs unchanged on DuckDB and Spark SQL 3.5/4.x.
+-- A company counts in a quarter when one of its spans in index_membership (by CIK) covers
+-- that calendar quarter's last day, whether or not it is a member today. Its sector and
+-- sub-industry are today's for current members, else the latest a member list gave
+-- (former_members); a sector outside today's eleven is not averaged. Companies sharing a
+-- CIK (GOOGL/GOOG) count once; their closes and P/Es are averaged first.
+-- avg_closing_price uses the close on or before the calendar quarter end (calendar_closes),
+-- avg_pe the P/E of the fiscal quarter (prices_pe); every average ignores nulls and carries
+-- its own count (n_*). This runs after the quality gates, on the rows they kept.
+-- Inputs: companies, former_members, index_membership, quarterly_reports, prices_pe,
+-- calendar_closes. Runs unchanged on DuckDB and Spark SQL 3.5/4.x.
 WITH reports AS (
     SELECT
         cik,
@@ -24,20 +27,31 @@ WITH reports AS (
     FROM quarterly_reports
 ),
 
-firms AS (
+current_firms AS (
     SELECT cik, MIN(sector) AS sector, MIN(sub_industry) AS sub_industry
     FROM companies
     WHERE cik IS NOT NULL
     GROUP BY cik
 ),
 
+firms AS (
+    SELECT cik, sector, sub_industry FROM current_firms
+    UNION ALL
+    SELECT f.cik, MIN(f.sector) AS sector, MIN(f.sub_industry) AS sub_industry
+    FROM former_members AS f
+    LEFT JOIN current_firms AS c
+        ON c.cik = f.cik
+    WHERE f.cik IS NOT NULL
+        AND c.cik IS NULL
+        AND f.sector IN (SELECT DISTINCT sector FROM companies)
+    GROUP BY f.cik
+),
+
 members AS (
     SELECT DISTINCT r.cik, r.quarter_end
     FROM reports AS r
-    JOIN companies AS c
-        ON c.cik = r.cik
     JOIN index_membership AS m
-        ON m.ticker = c.ticker
+        ON m.cik = r.cik
         AND m.valid_from <= r.quarter_end
         AND (m.valid_to IS NULL OR m.valid_to > r.quarter_end)
 ),
@@ -49,11 +63,14 @@ pe AS (
 ),
 
 closes AS (
-    SELECT c.cik, q.period_end AS quarter_end, AVG(q.closing_price) AS closing_price
+    SELECT m.cik, q.period_end AS quarter_end, AVG(q.closing_price) AS closing_price
     FROM calendar_closes AS q
-    JOIN companies AS c
-        ON c.ticker = q.ticker
-    GROUP BY c.cik, q.period_end
+    JOIN index_membership AS m
+        ON m.ticker = q.ticker
+        AND m.valid_from <= q.period_end
+        AND (m.valid_to IS NULL OR m.valid_to > q.period_end)
+    WHERE m.cik IS NOT NULL
+    GROUP BY m.cik, q.period_end
 ),
 
 facts AS (
@@ -107,7 +124,14 @@ SELECT
     AVG(eps_diluted) AS avg_eps_diluted,
     AVG(profit_margin) AS avg_profit_margin,
     AVG(closing_price) AS avg_closing_price,
-    AVG(pe) AS avg_pe
+    AVG(pe) AS avg_pe,
+    COUNT(revenue) AS n_revenue,
+    COUNT(net_income) AS n_net_income,
+    COUNT(eps_diluted) AS n_eps_diluted,
+    COUNT(profit_margin) AS n_profit_margin,
+    COUNT(closing_price) AS n_closing_price,
+    COUNT(pe) AS n_pe
 FROM grouped
+WHERE name IS NOT NULL
 GROUP BY level, name, quarter_end
 ORDER BY level, name, quarter_end
