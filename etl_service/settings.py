@@ -34,6 +34,8 @@ class SecSettings(BaseModel):
     """SEC EDGAR access."""
 
     base_url: str = "https://data.sec.gov"
+    cik_lookup_url: str = "https://www.sec.gov/Archives/edgar/cik-lookup-data.txt"
+    """Every name each EDGAR filer has used, with its CIK (resolves former members by name)."""
     max_requests_per_s: float = 10.0
     bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
 

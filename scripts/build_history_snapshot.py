@@ -12,7 +12,6 @@ the seed for dates the lists only bracket). See the folder's README for sources.
 from __future__ import annotations
 
 import gzip
-import shutil
 import sys
 from pathlib import Path
 
@@ -51,7 +50,8 @@ def build(shared: Path) -> None:
         name = page_list_name(page_file, page.revision_time.date().isoformat())
         (lists / name).write_bytes(write_member_csv(page.companies.table))
     spans = shared / "constituents" / "fja05680_sp500" / "sp500_ticker_start_end.csv"
-    shutil.copyfile(spans, TARGET / "fja05680_sp500_ticker_start_end.csv")
+    data = gzip.compress(spans.read_bytes(), mtime=0)
+    (TARGET / "sp500_ticker_start_end.csv.gz").write_bytes(data)
 
 
 if __name__ == "__main__":

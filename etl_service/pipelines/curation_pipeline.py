@@ -106,6 +106,7 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
             page.source,
             history,
             reference,
+            self.sources.former_ciks(),
             self.context.settings.history_start,
         )
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import httpx
+import pyarrow as pa
 
 from etl_service import snapshot
 from etl_service.errors import ConfigError, SourceUnavailableError
@@ -155,6 +156,12 @@ class Sources:
         archived = archived_member_lists(self.context.archive)
         self.report.origins.setdefault("history", "snapshot")
         return [*bundled, *archived]
+
+    def former_ciks(self) -> pa.Table:
+        """CIKs of former members resolved ahead of time (bundled; see ``sec.former_ciks``)."""
+        from etl_service.src.adapters.sec.former_ciks import load_bundled_former_ciks
+
+        return load_bundled_former_ciks()
 
     def reference(self) -> ReferenceSpans:
         """The independent membership record bundled as a cross-check and date seed."""

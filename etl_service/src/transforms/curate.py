@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import CURATED_TABLES, SECTOR_AGGREGATES
-from etl_service.src.transforms.former_members import build_former_members
+from etl_service.src.transforms.former_members import build_former_members, with_former_ciks
 from etl_service.src.transforms.membership import Reference, Snapshot, build_history
 from etl_service.src.transforms.prices_pe import calendar_periods
 from etl_service.src.transforms.sql_runner import SqlSession
@@ -39,6 +39,7 @@ class SourceTables:
     snapshot_source: str
     history: list[MemberList] = field(default_factory=list)
     reference: Reference | None = None
+    former_ciks: pa.Table | None = None
     history_start: date = DEFAULT_HISTORY_START
 
 
@@ -66,7 +67,10 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     membership = build_history(
         [snapshot, *observed], changes, sources.history_start, reference=sources.reference
     )
-    former = build_former_members(membership.table, companies, sources.history, changes)
+    former = build_former_members(
+        membership.table, companies, sources.history, changes, sources.former_ciks
+    )
+    membership.table = with_former_ciks(membership.table, former.table)
     members_ciks = membership.table.column("cik").to_pylist()
     cik_set = pa.array(
         sorted({c for c in [*companies.column("cik").to_pylist(), *members_ciks] if c})

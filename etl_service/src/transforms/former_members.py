@@ -61,7 +61,7 @@ def build_former_members(
     companies: pa.Table,
     history: Sequence[MemberList],
     changes: pa.Table,
-    known_ciks: Mapping[tuple[str, date], tuple[str, str]] | None = None,
+    known_ciks: pa.Table | None = None,
 ) -> Extracted:
     """``FORMER_MEMBERS`` rows from the spans of ``membership``.
 
@@ -70,8 +70,10 @@ def build_former_members(
         companies: today's constituents (their CIKs are not former members).
         history: the member lists the spans were built from (names and sectors).
         changes: the changes table (names of removed companies).
-        known_ciks: CIKs found elsewhere for (ticker, removal day), with the method.
+        known_ciks: CIKs found elsewhere (``ticker, removed, cik, method``): a row counts for
+            the exit of the same ticker within ``CIK_MATCH_DAYS`` of its removal day.
     """
+    resolved = _resolved(known_ciks)
     spans = membership.to_pylist()
     current = {c for c in companies.column("cik").to_pylist() if c}
     starts = {(s["cik"], s["valid_from"]) for s in spans if s["cik"]}
@@ -87,8 +89,8 @@ def build_former_members(
         if (cik, removed) in starts or (ticker, removed) in starts:
             continue  # a ticker change, or the same ticker going on: not an exit
         cik_method = "observed with this ticker in a member list" if cik else None
-        if cik is None and known_ciks and (ticker, removed) in known_ciks:
-            cik, cik_method = known_ciks[(ticker, removed)]
+        if cik is None:
+            cik, cik_method = _nearest_cik(resolved.get(ticker, []), removed)
         rows.append(
             {
                 "ticker": ticker,
@@ -107,6 +109,31 @@ def build_former_members(
         )
     rows.sort(key=lambda r: (r["ticker"], r["removed"]))
     return Extracted(pa.Table.from_pylist(rows, schema=arrow_schema(FORMER_MEMBERS)), [], warnings)
+
+
+CIK_MATCH_DAYS = 31
+"""How far a mapping's removal day may lie from the history's for the same exit."""
+
+
+def _resolved(known: pa.Table | None) -> dict[str, list[tuple[date, str, str]]]:
+    out: dict[str, list[tuple[date, str, str]]] = defaultdict(list)
+    if known is None:
+        return out
+    for row in known.select(["ticker", "removed", "cik", "method"]).to_pylist():
+        if row["cik"]:
+            out[canonical_ticker(row["ticker"])].append((row["removed"], row["cik"], row["method"]))
+    return out
+
+
+def _nearest_cik(
+    candidates: list[tuple[date, str, str]], removed: date
+) -> tuple[str | None, str | None]:
+    near = [(abs((day - removed).days), cik, method) for day, cik, method in candidates]
+    near = [c for c in near if c[0] <= CIK_MATCH_DAYS]
+    if not near:
+        return None, None
+    _gap, cik, method = min(near)
+    return cik, f"former-member CIK mapping: {method}"
 
 
 def _attributes(
@@ -137,3 +164,18 @@ def _attributes(
         "sub_industry": sector.sub_industry if sector else None,
         "attributes_source": source,
     }
+
+
+def with_former_ciks(membership: pa.Table, former: pa.Table) -> pa.Table:
+    """``membership`` with the CIK of a former member's last span filled from ``former``."""
+    found = {
+        (r["ticker"], r["removed"]): r["cik"]
+        for r in former.select(["ticker", "removed", "cik"]).to_pylist()
+        if r["cik"]
+    }
+    rows = membership.to_pylist()
+    for row in rows:
+        if row["cik"] is None and (row["ticker"], row["valid_to"]) in found:
+            row["cik"] = found[(row["ticker"], row["valid_to"])]
+            row["derivation"] += "; CIK from the former-member CIK mapping"
+    return pa.Table.from_pylist(rows, schema=membership.schema)
