@@ -325,6 +325,7 @@ def _closes(firms: _Firms, days: int, rng: np.random.Generator) -> pa.Table:
                     pa.concat_arrays([dates] * width),
                     pa.array(close),
                     pa.repeat(PRICE_SOURCE, width * days).cast(pa.string()),
+                    pa.nulls(width * days, pa.date32()),  # as traded
                 ],
                 schema=CLOSES_SCHEMA,
             )

@@ -274,6 +274,12 @@ DAILY_CLOSES = TableSpec(
         _c("date", D, False, "trading day"),
         _c("close", F, False),
         _c("source", S, False, "where the close came from"),
+        _c(
+            "adjusted_as_of",
+            D,
+            True,
+            "the day whose share count an adjusted close is in; null for an as-traded close",
+        ),
     ),
     key=("ticker", "date"),
     doc="Daily closes as extracted from the price sources.",

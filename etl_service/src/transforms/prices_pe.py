@@ -42,6 +42,7 @@ QUARTER_CLOSES_SCHEMA = pa.schema(
         pa.field("price_date", pa.date32()),
         pa.field("closing_price", pa.float64()),
         pa.field("price_source", pa.string()),
+        pa.field("adjusted_as_of", pa.date32()),
         pa.field("note", pa.string()),
     ]
 )
