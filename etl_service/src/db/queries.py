@@ -28,6 +28,7 @@ COMPANY_METRICS: tuple[str, ...] = (
     "closing_price",
     "eps_ttm",
     "price_earnings_ratio",
+    "share_basis",
 )
 
 _companies = TABLES["companies"]

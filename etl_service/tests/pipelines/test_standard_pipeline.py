@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,22 @@ def test_apple_history_has_real_filing_numbers_and_pe(loaded: Settings) -> None:
     fy17q4 = history["2017-09-30"]
     assert fy17q4["closing_price"] == pytest.approx(153.57)
     assert fy17q4["price_earnings_ratio"] == pytest.approx(153.57 / fy17q4["eps_ttm"])
+
+
+@pytest.mark.unit
+def test_apple_fy2009_to_fy2012_pe_passes_the_gate_as_traded(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    history = {r["period_end"].isoformat(): r for r in queries.company_history(engine, "AAPL")}
+    # FY2009 Q3 to FY2012 Q4: the Stooq close x 7 (before the 2014 split) over EPS as filed.
+    span = [r for end, r in history.items() if "2009-06-27" <= end <= "2012-09-29"]
+    assert len(span) == 14
+    assert all(r["share_basis"] == "as traded" for r in span)
+    assert all(10 < r["price_earnings_ratio"] < 19 for r in span)
+    fy12q4 = history["2012-09-29"]
+    assert (fy12q4["closing_price"], fy12q4["eps_ttm"]) == (pytest.approx(600.579), 44.16)
+    assert not [r for r in table_rows(engine, "quarantine") if r[0] == "prices_pe"]
+    splits = [(r[2], r[4]) for r in table_rows(engine, "split_events") if r[0] == APPLE]
+    assert splits == [(date(2014, 6, 7), "7-for-1"), (date(2020, 8, 29), "4-for-1")]
 
 
 @pytest.mark.unit
