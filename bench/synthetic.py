@@ -280,6 +280,8 @@ def _reports(firms: _Firms, quarters: int, rng: np.random.Generator) -> pa.Table
         "eps_basic": pa.array(flat(eps_basic), mask=flat(missing_eps)),
         "eps_diluted": pa.array(flat(eps_diluted), mask=flat(missing_eps)),
         "eps_diluted_ytd": pa.array(flat(eps_ytd), mask=flat(~full_year | missing_eps)),
+        "eps_diluted_filed": pa.array(flat(filed), mask=flat(missing_eps)),
+        "eps_diluted_ytd_filed": pa.array(flat(filed), mask=flat(~full_year | missing_eps)),
         "profit_margin": pa.array(flat(net_income / revenue)),
         "revenue_concept": pa.array(
             np.where(flat(ends) >= _ASC606, PRIMARY_REVENUE, OLD_REVENUE).tolist(), pa.string()
@@ -325,6 +327,7 @@ def _closes(firms: _Firms, days: int, rng: np.random.Generator) -> pa.Table:
                     pa.concat_arrays([dates] * width),
                     pa.array(close),
                     pa.repeat(PRICE_SOURCE, width * days).cast(pa.string()),
+                    pa.nulls(width * days, pa.date32()),  # as traded
                 ],
                 schema=CLOSES_SCHEMA,
             )

@@ -30,6 +30,7 @@ COMPANY_METRICS: tuple[str, ...] = (
     "closing_price",
     "eps_ttm",
     "price_earnings_ratio",
+    "share_basis",
 )
 
 logger = logging.getLogger(__name__)

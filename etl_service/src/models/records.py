@@ -26,3 +26,5 @@ class Extracted:
     table: pa.Table
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    related: dict[str, pa.Table] = field(default_factory=dict)
+    """Tables read from the same documents, by canonical name (the SEC's ``split_events``)."""

@@ -172,11 +172,43 @@ QUARTERLY_REPORTS = TableSpec(
         _c("filed", D),
         _c("derived", B, False, "true when any value was derived rather than reported"),
         _c("derivation", S, True, "how each derived value was obtained"),
+        _c(
+            "eps_diluted_filed",
+            D,
+            True,
+            "filing date of eps_diluted, which fixes its split basis; null when unknown",
+        ),
+        _c("eps_diluted_ytd_filed", D, True, "filing date of eps_diluted_ytd (its split basis)"),
     ),
     key=("cik", "period_end"),
     doc="Quarterly income-statement figures per company and fiscal quarter.",
     load_mode=LoadMode.MERGE,
     partition_by=("fiscal_year",),
+)
+
+SPLIT_EVENTS = TableSpec(
+    "split_events",
+    (
+        _c("cik", S, False),
+        _c(
+            "old_basis_before",
+            D,
+            False,
+            "days before this one are on the pre-split share basis, surely",
+        ),
+        _c(
+            "new_basis_from",
+            D,
+            False,
+            "days from this one on are on the post-split basis; between the two it is unknown",
+        ),
+        _c("split_ratio", F, False, "new shares per old share: 7 (7-for-1), 1.5, 0.1 (1-for-10)"),
+        _c("split", S, False, "the ratio as written, e.g. 7-for-1"),
+        _c("derivation", S, False, "the evidence: split-ratio facts and restated EPS"),
+    ),
+    key=("cik", "new_basis_from"),
+    doc="Stock splits per company, as the SEC filings show them.",
+    load_mode=LoadMode.MERGE,
 )
 
 PRICES_PE = TableSpec(
@@ -188,12 +220,25 @@ PRICES_PE = TableSpec(
         _c("fiscal_year", INT),
         _c("fiscal_quarter", INT),
         _c("price_date", D, True, "trading day whose close was used"),
-        _c("closing_price", F),
-        _c("eps_ttm", F, True, "trailing-twelve-month diluted EPS"),
+        _c("closing_price", F, True, "on share_basis"),
+        _c("eps_ttm", F, True, "trailing-twelve-month diluted EPS on share_basis"),
         _c("eps_ttm_derivation", S, True, "how eps_ttm was obtained from reported figures"),
         _c("price_earnings_ratio", F, True, "closing_price / eps_ttm; null when undefined"),
         _c("price_source", S),
         _c("note", S, True, "why a value is null"),
+        _c(
+            "share_basis",
+            S,
+            True,
+            "the share count closing_price and eps_ttm are per: 'as traded' (on price_date, "
+            "or period_end without a close) or 'split-adjusted to <date>'; null when unknown",
+        ),
+        _c(
+            "split_factor",
+            F,
+            True,
+            "closing_price / the source's close: undoes the source's later split adjustments",
+        ),
     ),
     key=("ticker", "period_end"),
     doc="Quarter-end close, trailing-twelve-month EPS and P/E.",
@@ -298,6 +343,12 @@ DAILY_CLOSES = TableSpec(
         _c("date", D, False, "trading day"),
         _c("close", F, False),
         _c("source", S, False, "where the close came from"),
+        _c(
+            "adjusted_as_of",
+            D,
+            True,
+            "the day whose share count an adjusted close is in; null for an as-traded close",
+        ),
     ),
     key=("ticker", "date"),
     doc="Daily closes as extracted from the price sources.",
@@ -324,6 +375,7 @@ CURATED_TABLES: tuple[TableSpec, ...] = (
     INDEX_CHANGES,
     INDEX_MEMBERSHIP,
     QUARTERLY_REPORTS,
+    SPLIT_EVENTS,
     PRICES_PE,
     SECTOR_AGGREGATES,
     FORMER_MEMBERS,

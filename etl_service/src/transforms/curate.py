@@ -16,7 +16,12 @@ import pyarrow.compute as pc
 
 from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.models.records import Extracted, Rejected
-from etl_service.src.models.schemas import CURATED_TABLES, SECTOR_AGGREGATES
+from etl_service.src.models.schemas import (
+    CURATED_TABLES,
+    SECTOR_AGGREGATES,
+    SPLIT_EVENTS,
+    arrow_schema,
+)
 from etl_service.src.transforms.former_members import build_former_members, with_former_ciks
 from etl_service.src.transforms.membership import Reference, Snapshot, build_history
 from etl_service.src.transforms.prices_pe import calendar_periods
@@ -83,6 +88,7 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     engine.register("index_changes", changes)
     engine.register("index_membership", membership.table)
     engine.register("quarterly_reports", reports)
+    engine.register("split_events", _split_events(sources.financials, cik_set))
     engine.register("closes", sources.closes.table)
     engine.materialize("sub_industries", "sub_industries")
     engine.materialize("report_periods", "periods")
@@ -122,6 +128,12 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
         ),
     }
     return Curated(tables, processed, rejected, warnings)
+
+
+def _split_events(financials: Extracted, ciks: pa.Array) -> pa.Table:
+    """The splits the financials source read (none from a source that reads none)."""
+    events = financials.related.get(SPLIT_EVENTS.name, arrow_schema(SPLIT_EVENTS).empty_table())
+    return events.filter(pc.is_in(events["cik"], value_set=ciks))
 
 
 def aggregate(engine: SqlSession) -> Any:

@@ -5,10 +5,13 @@ TTM diluted EPS (``sql/prices_pe.sql`` holds the full rule), first that applies:
 2. for a fiscal Q4 (or an annual row): the fiscal-year diluted EPS from the 10-K;
 3. for Q1-Q3 of year Y: YTD(Y, q) + FY(Y-1) - YTD(Y-1, q), reported figures only;
 4. null, with the reasons in ``note``.
-Rules 1 and 3 refuse figures on different split bases (each is the latest filed value for
-its period, so a split between two filings mixes bases), detected by implied share counts.
-``eps_ttm_derivation`` names the rule and the figures used; P/E is null, never 0, when TTM
-EPS is null or not positive.
+Close and EPS are put on one share basis, the shares as traded on the price date: each EPS
+figure is restated for the splits (``split_events``) between its filing and the price
+date, and a split-adjusted close has those after the price date undone (``split_factor``).
+Rules 1 and 3 still refuse figures on different split bases, detected by implied share
+counts: a split missing from the events shows that way. ``eps_ttm_derivation`` names the
+rule, the figures used and their split factors; P/E is null, never 0, when TTM EPS is null
+or not positive.
 """
 
 from __future__ import annotations
@@ -22,7 +25,13 @@ import pyarrow.compute as pc
 
 from etl_service.errors import SchemaError
 from etl_service.src.adapters.prices.base import CLOSES_SCHEMA
-from etl_service.src.models.schemas import COMPANIES, PRICES_PE, QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import (
+    COMPANIES,
+    PRICES_PE,
+    QUARTERLY_REPORTS,
+    SPLIT_EVENTS,
+    arrow_schema,
+)
 from etl_service.src.transforms.sql_runner import run_duckdb
 
 logger = logging.getLogger(__name__)
@@ -42,6 +51,7 @@ QUARTER_CLOSES_SCHEMA = pa.schema(
         pa.field("price_date", pa.date32()),
         pa.field("closing_price", pa.float64()),
         pa.field("price_source", pa.string()),
+        pa.field("adjusted_as_of", pa.date32()),
         pa.field("note", pa.string()),
     ]
 )
@@ -118,7 +128,10 @@ def calendar_periods(tickers: Iterable[str], first: date, last: date) -> pa.Tabl
 
 
 def compute_prices_pe(
-    quarterly_reports: pa.Table, closes: pa.Table, companies: pa.Table
+    quarterly_reports: pa.Table,
+    closes: pa.Table,
+    companies: pa.Table,
+    split_events: pa.Table | None = None,
 ) -> pa.Table:
     """Quarter-end close, TTM diluted EPS and P/E per ticker and fiscal period.
 
@@ -126,18 +139,26 @@ def compute_prices_pe(
         quarterly_reports: rows of QUARTERLY_REPORTS, keyed by cik.
         closes: daily closes (CLOSES_SCHEMA), e.g. from the Stooq files.
         companies: rows of COMPANIES; maps each ticker to its cik.
+        split_events: rows of SPLIT_EVENTS; none means no splits: figures as reported.
 
     Returns:
         A table with exactly ``arrow_schema(PRICES_PE)``, one row per ticker and report.
     """
     reports = _require(quarterly_reports, arrow_schema(QUARTERLY_REPORTS), "quarterly_reports")
     firms = _require(companies, arrow_schema(COMPANIES), "companies")
+    splits = arrow_schema(SPLIT_EVENTS).empty_table() if split_events is None else split_events
+    splits = _require(splits, arrow_schema(SPLIT_EVENTS), "split_events")
     quarter_closes = quarter_end_closes(closes, report_periods(reports, firms))
     unmatched = pc.sum(pc.invert(pc.is_in(reports["cik"], value_set=firms["cik"]))).as_py()
     if unmatched:
         logger.info("%d quarterly reports have no ticker in companies; not in prices_pe", unmatched)
     result = run_duckdb(
         "prices_pe",
-        {"quarterly_reports": reports, "companies": firms, "quarter_closes": quarter_closes},
+        {
+            "quarterly_reports": reports,
+            "companies": firms,
+            "quarter_closes": quarter_closes,
+            "split_events": splits,
+        },
     )
     return conform(result, arrow_schema(PRICES_PE), "prices_pe")

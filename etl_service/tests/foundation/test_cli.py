@@ -35,7 +35,7 @@ def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(
     tables = set(sa.inspect(sa.create_engine(f"sqlite:///{db_file}")).get_table_names())
     assert {"companies", "quarterly_reports", "prices_pe", "pipeline_runs"} <= tables
     assert main(["db", "current"]) == 0
-    assert "current: 0003" in capsys.readouterr().out
+    assert "current: 0004" in capsys.readouterr().out
     assert main(["db", "downgrade"]) == 0
     assert main(["db", "current"]) == 0
     assert "current: base" in capsys.readouterr().out

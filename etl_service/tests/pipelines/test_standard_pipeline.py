@@ -60,6 +60,22 @@ def test_apple_history_has_real_filing_numbers_and_pe(loaded: Settings) -> None:
 
 
 @pytest.mark.unit
+def test_apple_fy2009_to_fy2012_pe_passes_the_gate_as_traded(loaded: Settings) -> None:
+    engine = create_engine(loaded.database_url_value)
+    history = {r["period_end"].isoformat(): r for r in queries.company_history(engine, "AAPL")}
+    # FY2009 Q3 to FY2012 Q4: the Stooq close x 7 (before the 2014 split) over EPS as filed.
+    span = [r for end, r in history.items() if "2009-06-27" <= end <= "2012-09-29"]
+    assert len(span) == 14
+    assert all(r["share_basis"] == "as traded" for r in span)
+    assert all(10 < r["price_earnings_ratio"] < 19 for r in span)
+    fy12q4 = history["2012-09-29"]
+    assert (fy12q4["closing_price"], fy12q4["eps_ttm"]) == (pytest.approx(600.579), 44.16)
+    assert not [r for r in table_rows(engine, "quarantine") if r[0] == "prices_pe"]
+    splits = [(r[2], r[4]) for r in table_rows(engine, "split_events") if r[0] == APPLE]
+    assert splits == [(date(2014, 6, 7), "7-for-1"), (date(2020, 8, 29), "4-for-1")]
+
+
+@pytest.mark.unit
 def test_sector_query_prints_real_numbers(
     loaded: Settings, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -247,8 +263,13 @@ def _calendar_quarter_end(period_end: date) -> date:
 
 
 @pytest.mark.unit
-def test_aggregates_average_only_what_the_quality_gates_kept(loaded: Settings) -> None:
-    engine = create_engine(loaded.database_url_value)
+def test_aggregates_average_only_what_the_quality_gates_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ETL_QUALITY__PE_MAX", "15")  # quarantines some of Apple's P/Es
+    settings = snapshot_settings(tmp_path)
+    assert _run(settings) == 0
+    engine = create_engine(settings.database_url_value)
     with engine.connect() as conn:
         kept = conn.execute(
             sa.text("SELECT period_end, price_earnings_ratio FROM prices_pe WHERE cik IN (:a, :n)"),
@@ -256,7 +277,7 @@ def test_aggregates_average_only_what_the_quality_gates_kept(loaded: Settings) -
         ).all()
         quarantined = int(
             conn.execute(
-                sa.text("SELECT COUNT(*) FROM quarantine WHERE reason LIKE '%pe_between%'")
+                sa.text("SELECT COUNT(*) FROM quarantine WHERE reason LIKE '%pe_between_3_and_15%'")
             ).scalar_one()
         )
         aggregates: list[Any] = conn.execute(
@@ -265,7 +286,7 @@ def test_aggregates_average_only_what_the_quality_gates_kept(loaded: Settings) -
                 "WHERE level = 'sector' AND name = 'Information Technology'"
             )
         ).all()  # type: ignore[assignment]
-    assert quarantined > 0  # the gate did quarantine P/Es, e.g. Apple's 2009 quarters
+    assert quarantined >= 10
     expected: dict[date, list[float]] = {}
     for period_end, pe in kept:
         if isinstance(pe, float):
@@ -280,8 +301,7 @@ def test_aggregates_average_only_what_the_quality_gates_kept(loaded: Settings) -
             assert avg_pe == pytest.approx(sum(values) / len(values))
         else:
             assert avg_pe is None
-    june_2009 = next(a for a in aggregates if str(a[0]) == "2009-06-30")
-    assert (june_2009[1], june_2009[2]) == (None, 0)  # was 2.03 from a quarantined P/E
+    assert all(a[1] is None or a[1] <= 15 for a in aggregates)
 
 
 @pytest.mark.unit

@@ -25,9 +25,12 @@ def test_csv_of_one_ticker_from_the_stooq_folder(settings: Settings, stooq_dir: 
     result = _run(settings, "--input", str(stooq_dir), "--ticker", "brk.b")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0] == '"ticker","date","close","source"'
+    assert lines[0] == '"ticker","date","close","source","adjusted_as_of"'
     assert len(lines) == 1 + 2231
-    assert lines[1] == '"BRK.B",2009-01-02,66.46,"stooq_csv:brk-b.us.txt.gz (adjusted)"'
+    # adjusted for the splits up to the file's last day
+    assert lines[1] == (
+        '"BRK.B",2009-01-02,66.46,"stooq_csv:brk-b.us.txt.gz (adjusted)",2017-11-10'
+    )
 
 
 def test_json_from_an_ishares_file_with_rejections_logged(
@@ -38,6 +41,7 @@ def test_json_from_an_ishares_file_with_rejections_logged(
     assert result.exit_code == 0
     [row] = [json.loads(x) for x in result.stdout.splitlines()]
     assert (row["ticker"], row["date"], row["close"]) == ("AAPL", "2024-03-28", 171.48)
+    assert row["adjusted_as_of"] is None  # as traded
     all_rows = _run(settings, "--input", str(path), "--format", "json")
     assert len(all_rows.stdout.splitlines()) == 503
     assert "price row rejected:" in caplog.text

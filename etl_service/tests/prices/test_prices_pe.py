@@ -1,4 +1,5 @@
-"""P/E = quarter-end close / trailing-twelve-month diluted EPS: each TTM rule and null case."""
+"""P/E = quarter-end close / trailing-twelve-month diluted EPS: each TTM rule, null case and
+share basis."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from etl_service.settings import QualitySettings
 from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.adapters.fmp.income_statement import map_income_statement
+from etl_service.src.adapters.prices.base import CLOSES_SCHEMA
 from etl_service.src.adapters.prices.daily_csv import DailyCsvFolder
 from etl_service.src.adapters.prices.ishares import IsharesHoldings
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
-from etl_service.src.models.schemas import COMPANIES, PRICES_PE, QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import (
+    COMPANIES,
+    PRICES_PE,
+    QUARTERLY_REPORTS,
+    SPLIT_EVENTS,
+    arrow_schema,
+)
 from etl_service.src.transforms.prices_pe import compute_prices_pe
 
 pytestmark = pytest.mark.unit
@@ -439,27 +448,232 @@ def test_a_repeated_fiscal_label_still_gives_one_row_per_report(closes: pa.Table
 
 
 @pytest.fixture(scope="module")
-def extracted() -> pa.Table:
-    def load(cik: str) -> pa.Table:
-        body = gzip.decompress((SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes())
-        return extract_quarterly(body, f"CIK{cik}.json").table
+def extracted() -> tuple[pa.Table, pa.Table]:
+    """Apple's and NVIDIA's quarterly reports and split events, from their real filings."""
+    parts = [
+        extract_quarterly(
+            gzip.decompress((SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes()),
+            f"CIK{cik}.json",
+        )
+        for cik in (APPLE, NVIDIA)
+    ]
+    return (
+        pa.concat_tables([p.table for p in parts]),
+        pa.concat_tables([p.related[SPLIT_EVENTS.name] for p in parts]),
+    )
 
-    return pa.concat_tables([load(APPLE), load(NVIDIA)])
 
-
-def test_the_sec_extractor_feeds_the_same_ttm(extracted: pa.Table, ishares: pa.Table) -> None:
+def test_the_sec_extractor_feeds_the_same_ttm_on_the_as_traded_basis(
+    extracted: tuple[pa.Table, pa.Table], ishares: pa.Table
+) -> None:
+    reports, splits = extracted
     companies = _companies([("AAPL", APPLE), ("NVDA", NVIDIA)])
-    table = compute_prices_pe(extracted, ishares, companies)
+    table = compute_prices_pe(reports, ishares, companies, splits)
     got = {(r["ticker"], r["period_end"].isoformat()): r for r in table.to_pylist()}
-    assert table.num_rows == extracted.num_rows == 143
-    for ticker, expected in (("AAPL", APPLE_TTM), ("NVDA", NVIDIA_TTM)):
+    assert table.num_rows == reports.num_rows == 143
+    # Up to FY2025 Q1 NVIDIA's figures are put on the shares of their period end, before the
+    # June 2024 10-for-1 split; those filed after it count 10 times (rounded to cents on the
+    # new basis: FY2023 = 0.17 counts 1.70, its own 10-K said 1.74).
+    nvidia = {
+        **NVIDIA_TTM,
+        "2023-01-29": (1.70, "fiscal-year EPS FY2023, split factors 10"),
+        "2023-04-30": (1.88, "FY2023 + 3M FY2024 - 3M FY2023, split factors 10, 1, 1"),
+        "2024-01-28": (11.9, "fiscal-year EPS FY2024, split factors 10"),
+        # 1.19 x 10 + 0.60 x 10 - 0.82: the mix of bases rule 3 refused before
+        "2024-04-28": (17.08, "FY2024 + 3M FY2025 - 3M FY2024, split factors 10, 10, 1"),
+    }
+    # Apple's figures from FY2023 on were all filed after its last split (2020): unchanged.
+    for ticker, expected in (("AAPL", APPLE_TTM), ("NVDA", nvidia)):
         for end, value in expected.items():
-            assert (
-                got[(ticker, end)]["eps_ttm"],
-                got[(ticker, end)]["eps_ttm_derivation"],
-            ) == value
+            row = got[(ticker, end)]
+            assert (row["eps_ttm"], row["eps_ttm_derivation"]) == value, (ticker, end)
+            assert row["share_basis"] == "as traded"
+    fy24q2 = got[("AAPL", "2024-03-30")]
+    assert (fy24q2["closing_price"], fy24q2["split_factor"]) == (171.48, 1.0)  # as traded
+    assert fy24q2["price_earnings_ratio"] == pytest.approx(171.48 / 6.43)  # 26.67
     assert got[("AAPL", "2024-06-29")]["price_earnings_ratio"] == pytest.approx(210.62 / 6.57)
-    assert got[("NVDA", "2024-04-28")]["note"].endswith(SPLIT_YTD)
-    apple_recent = [r for (t, _), r in got.items() if t == "AAPL" and r["fiscal_year"] >= 2020]
-    assert len(apple_recent) == 25
-    assert all(r["eps_ttm"] is not None for r in apple_recent)
+    apple_recent = [r for (t, _), r in got.items() if t == "AAPL" and r["fiscal_year"] >= 2018]
+    assert len(apple_recent) == 33
+    assert all(r["eps_ttm"] is not None for r in apple_recent)  # the 2020 split bridged
+    for row in got.values():  # a basis whenever there is a figure
+        has_figure = row["eps_ttm"] is not None or row["closing_price"] is not None
+        assert (row["share_basis"] == "as traded") is has_figure
+
+
+APPLE_FY2009_2012_PE = {
+    # period end: (price date, Stooq close x 7, TTM EPS as filed before the 2014 split, P/E)
+    "2009-06-27": (date(2009, 6, 26), 127.687, 8.98, 14.22),
+    "2009-09-26": (date(2009, 9, 25), 163.499, 9.07, 18.03),
+    "2009-12-26": (date(2009, 12, 24), 187.397, 10.24, 18.30),
+    "2010-03-27": (date(2010, 3, 26), 206.99, 11.78, 17.57),
+    "2010-06-26": (date(2010, 6, 25), 239.085, 13.28, 18.00),
+    "2010-09-25": (date(2010, 9, 24), 262.038, 15.15, 17.30),
+    "2010-12-25": (date(2010, 12, 23), 290.094, 17.91, 16.20),
+    "2011-03-26": (date(2011, 3, 25), 315.133, 20.98, 15.02),
+    "2011-06-25": (date(2011, 6, 24), 292.551, 25.26, 11.58),
+    "2011-09-24": (date(2011, 9, 23), 362.432, 27.67, 13.10),
+    "2011-12-31": (date(2011, 12, 30), 363.055, 35.11, 10.34),
+    "2012-03-31": (date(2012, 3, 30), 537.453, 41.01, 13.11),
+    "2012-06-30": (date(2012, 6, 29), 523.495, 42.54, 12.31),
+    "2012-09-29": (date(2012, 9, 28), 600.579, 44.16, 13.60),
+}
+
+
+def test_apple_fy2009_to_fy2012_pe_on_the_as_traded_basis(
+    extracted: tuple[pa.Table, pa.Table], closes: pa.Table
+) -> None:
+    reports, splits = extracted
+    table = compute_prices_pe(reports, closes, _companies([("AAPL", APPLE)]), splits)
+    got = {r["period_end"].isoformat(): r for r in table.to_pylist()}
+    pe_band = QualitySettings()
+    for end, (price_date, close, eps, pe) in APPLE_FY2009_2012_PE.items():
+        row = got[end]
+        # The Stooq close is in the shares of 2017 (after the 7-for-1 split); x 7 is as traded.
+        assert (row["price_date"], row["closing_price"], row["split_factor"]) == (
+            price_date,
+            close,
+            7.0,
+        ), end
+        assert (row["eps_ttm"], row["share_basis"], row["note"]) == (eps, "as traded", None)
+        assert row["price_earnings_ratio"] == pytest.approx(pe, abs=0.005)
+        assert pe_band.pe_min <= row["price_earnings_ratio"] <= pe_band.pe_max  # not gated
+    # FY2012 Q4 as traded: 667.10 / 44.15 = 15.11 (the 10-K's fiscal-year EPS; the four
+    # quarters add up to 44.16). Stooq's close is also lowered by the dividends paid from
+    # August 2012 to November 2017 (600.579 / 667.10 = 0.900), which no filing here undoes:
+    # the P/E is 10% low, hence the tolerance.
+    fy12q4 = got["2012-09-29"]
+    assert fy12q4["price_earnings_ratio"] == pytest.approx(667.10 / 44.15, rel=0.11)
+    assert fy12q4["eps_ttm_derivation"] == "sum of 4 quarterly EPS, FY2012 Q1 to FY2012 Q4"
+    # The first quarters after it mix figures filed before (x 1) and after (x 7) the split.
+    fy13q1 = got["2012-12-29"]
+    assert (fy13q1["eps_ttm"], fy13q1["eps_ttm_derivation"]) == (
+        44.08,  # 12.30 + 9.32 + 8.67 + 1.97 x 7
+        "sum of 4 quarterly EPS, FY2012 Q2 to FY2013 Q1, split factors 1, 1, 1, 7",
+    )
+    # The spot checks of the figures as reported still hold after the split.
+    assert got["2017-09-30"]["price_earnings_ratio"] == pytest.approx(153.57 / 9.20)  # 16.69
+    assert got["2017-09-30"]["split_factor"] == 1.0
+
+
+def test_the_dividend_bias_of_a_stooq_close_against_an_as_traded_one(
+    closes: pa.Table, ishares: pa.Table
+) -> None:
+    # The one day both sources have for AAPL: 2009-09-30. After undoing the 7-for-1 split the
+    # Stooq close is still 10.4% below the traded one: the dividends of 2012-2017.
+    def close(table: pa.Table) -> float:
+        [row] = [
+            r for r in table.to_pylist() if (r["ticker"], r["date"]) == ("AAPL", date(2009, 9, 30))
+        ]
+        return float(row["close"])
+
+    assert (close(closes), close(ishares)) == (23.736, 185.37)
+    assert close(closes) * 7 / close(ishares) == pytest.approx(0.896, abs=0.001)
+
+
+SYNTHETIC = "0000080424"
+
+
+def _split_case(window: tuple[str, str], adjusted: bool) -> dict[str, dict[str, Any]]:
+    """Calendar quarters of 2013-2014 with 150 million net income each: 1.50 a share filed
+    before a 3-for-2 split, 1.00 after it; the close is 40 in post-split shares (60 before
+    the split as traded)."""
+    quarters = [
+        (2013, 1, "2013-01-01", "2013-03-31", 1.50, "2013-05-01"),
+        (2013, 2, "2013-04-01", "2013-06-30", 1.50, "2013-08-01"),
+        (2013, 3, "2013-07-01", "2013-09-30", 1.50, "2013-11-01"),
+        (2013, 4, "2013-10-01", "2013-12-31", 1.50, "2014-02-10"),
+        (2014, 1, "2014-01-01", "2014-03-31", 1.00, "2014-05-01"),
+    ]
+    reports = [
+        {
+            "cik": SYNTHETIC,
+            "fiscal_year": fy,
+            "fiscal_quarter": fq,
+            "period_start": date.fromisoformat(start),
+            "period_end": date.fromisoformat(end),
+            "net_income": 150_000_000,
+            "eps_diluted": eps,
+            "eps_diluted_filed": date.fromisoformat(filed),
+            "derived": False,
+        }
+        for fy, fq, start, end, eps, filed in quarters
+    ]
+    as_traded = [60.0, 60.0, 60.0, 60.0, 40.0]
+    closes = pa.Table.from_pylist(
+        [
+            {
+                "ticker": "SYN",
+                "date": date.fromisoformat(q[3]),
+                "close": 40.0 if adjusted else traded,
+                "source": "test",
+                "adjusted_as_of": date(2017, 11, 10) if adjusted else None,
+            }
+            for q, traded in zip(quarters, as_traded, strict=True)
+        ],
+        schema=CLOSES_SCHEMA,
+    )
+    splits = pa.Table.from_pylist(
+        [
+            {
+                "cik": SYNTHETIC,
+                "old_basis_before": date.fromisoformat(window[0]),
+                "new_basis_from": date.fromisoformat(window[1]),
+                "split_ratio": 1.5,
+                "split": "3-for-2",
+                "derivation": "test",
+            }
+        ],
+        schema=arrow_schema(SPLIT_EVENTS),
+    )
+    table = compute_prices_pe(
+        _table(reports, arrow_schema(QUARTERLY_REPORTS)),
+        closes,
+        _companies([("SYN", SYNTHETIC)]),
+        splits,
+    )
+    return {r["period_end"].isoformat(): r for r in table.to_pylist()}
+
+
+@pytest.mark.parametrize("adjusted", [True, False])
+def test_a_3_for_2_split_puts_close_and_eps_on_the_shares_as_traded(adjusted: bool) -> None:
+    got = _split_case(("2014-03-07", "2014-03-10"), adjusted)
+    before, after = got["2013-12-31"], got["2014-03-31"]
+    # Before the split: 4 x 1.50, and the adjusted close 40 x 1.5 = 60 as traded.
+    assert (before["closing_price"], before["eps_ttm"], before["share_basis"]) == (
+        60.0,
+        6.0,
+        "as traded",
+    )
+    assert before["split_factor"] == (1.5 if adjusted else 1.0)
+    assert before["eps_ttm_derivation"] == "sum of 4 quarterly EPS, FY2013 Q1 to FY2013 Q4"
+    # After it: the three 1.50 filed before count 1.00 each; no mix of bases is refused.
+    assert (after["closing_price"], after["eps_ttm"], after["split_factor"]) == (40.0, 4.0, 1.0)
+    assert after["eps_ttm_derivation"] == (
+        "sum of 4 quarterly EPS, FY2013 Q2 to FY2014 Q1, split factors 0.6667, 0.6667, 0.6667, 1"
+    )
+    assert before["price_earnings_ratio"] == after["price_earnings_ratio"] == 10.0
+
+
+def test_a_price_date_in_a_split_window() -> None:
+    # The split took effect some day from 2014-03-25 to 2014-04-04: 2014-03-31 is unknown.
+    adjusted = _split_case(("2014-03-25", "2014-04-05"), adjusted=True)["2014-03-31"]
+    # An adjusted close keeps its own basis, and the EPS joins it.
+    assert (adjusted["closing_price"], adjusted["eps_ttm"], adjusted["split_factor"]) == (
+        40.0,
+        4.0,
+        1.0,
+    )
+    assert adjusted["share_basis"] == "split-adjusted to 2017-11-10"
+    assert adjusted["price_earnings_ratio"] == 10.0
+    # An as-traded close on an unknown basis gives no P/E.
+    traded = _split_case(("2014-03-25", "2014-04-05"), adjusted=False)["2014-03-31"]
+    assert (traded["closing_price"], traded["eps_ttm"], traded["share_basis"]) == (
+        None,
+        None,
+        None,
+    )
+    assert traded["price_earnings_ratio"] is None
+    assert traded["note"] == (
+        "the close has no known share basis: a split's window; "
+        "no known share basis on the price date: it falls in a split's window"
+    )

@@ -114,6 +114,7 @@ def test_window_is_exactly_ten_calendar_days_and_gaps_give_null() -> None:
             "date": [date(2020, 1, 1), date(2020, 3, 1)],
             "close": [10.0, 11.0],
             "source": ["t", "t"],
+            "adjusted_as_of": [None, None],
         },
         schema=CLOSES_SCHEMA,
     )

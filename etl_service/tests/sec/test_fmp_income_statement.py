@@ -47,6 +47,8 @@ def test_v3_annual_statements() -> None:
         "eps_basic": 6.15,
         "eps_diluted": 6.11,
         "eps_diluted_ytd": 6.11,  # an annual statement spans the fiscal year
+        "eps_diluted_filed": None,  # restated as of the answer, a date FMP does not give
+        "eps_diluted_ytd_filed": None,
         "profit_margin": pytest.approx(99_803 / 394_328),
         "revenue_concept": "fmp:revenue",
         "form": None,

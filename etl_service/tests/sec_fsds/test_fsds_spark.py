@@ -77,6 +77,8 @@ def test_apple_fiscal_2009_q3_as_originally_reported(q3: Extracted) -> None:
         "filed": date(2009, 7, 22),
         "derived": False,
         "derivation": None,
+        "eps_diluted_filed": date(2009, 7, 22),
+        "eps_diluted_ytd_filed": date(2009, 7, 22),
     }
     prior = _rows(q3)[(APPLE, date(2008, 6, 30))]
     assert (prior["fiscal_year"], prior["fiscal_quarter"]) == (2008, 3)

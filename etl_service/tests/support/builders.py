@@ -24,6 +24,8 @@ def quarterly_reports(revenues: list[int | None]) -> pa.Table:
             "eps_basic": [1.5] * n,
             "eps_diluted": [1.25] * n,
             "eps_diluted_ytd": [None] * n,
+            "eps_diluted_filed": [None] * n,
+            "eps_diluted_ytd_filed": [None] * n,
             "profit_margin": [0.1] * n,
             "revenue_concept": ['Revenues, with ünïcode and "quotes", commas'] * n,
             "form": ["10-Q"] * n,

@@ -8,7 +8,9 @@ way the row is flagged as derived. Annual statements get ``fiscal_quarter`` 0 (t
 fiscal year). ``profit_margin`` is net_income / revenue as a fraction.
 ``eps_diluted_ytd`` (fiscal year-to-date diluted EPS) is the statement's diluted EPS for
 annual statements, whose span is the fiscal year, and null for quarterly ones: FMP gives no
-year-to-date figures and they are never computed.
+year-to-date figures and they are never computed. FMP restates past EPS for splits up to
+the day it answers, which it does not say: ``eps_diluted_filed`` and
+``eps_diluted_ytd_filed`` (the split basis) stay null.
 """
 
 from __future__ import annotations

@@ -22,7 +22,8 @@ CLOSES_TABLE = DAILY_CLOSES.name
 """Name of the daily-close table in rejections (the quarantine's ``table_name``)."""
 
 CLOSES_SCHEMA = arrow_schema(DAILY_CLOSES)
-"""Daily closes: canonical ticker (BRK.B), trading day, close, and where the close came from."""
+"""Daily closes: canonical ticker (BRK.B), trading day, close, where the close came from, and
+for a split-adjusted close the day whose share count it is in (``adjusted_as_of``)."""
 
 
 class PriceSource(Protocol):
@@ -37,7 +38,11 @@ class PriceSource(Protocol):
 
 @dataclass(frozen=True)
 class RawPrice:
-    """One price row as read, before validation; ``numbers`` maps field name to raw text."""
+    """One price row as read, before validation; ``numbers`` maps field name to raw text.
+
+    ``split_adjusted``: the close is adjusted for the splits up to the date the series was
+    retrieved, taken to be the last date of its ``source`` (see ``adjusted_as_of``).
+    """
 
     ticker: str
     date_text: str
@@ -47,6 +52,7 @@ class RawPrice:
     line: int
     close_field: str = "Close"
     check_order: bool = True
+    split_adjusted: bool = False
 
 
 @dataclass
@@ -130,14 +136,27 @@ class PriceValidator:
         self._kept[key] = (row, close)
 
     def extract(self) -> Extracted:
-        """The kept rows as a CLOSES_SCHEMA table (in input order) and the rejections."""
+        """The kept rows as a CLOSES_SCHEMA table (in input order) and the rejections.
+
+        An adjusted close is dated ``adjusted_as_of`` the last day of its ticker and source:
+        a vendor adjusts the whole history when it is retrieved, which for a live series
+        is its last trading day (a series retrieved after a ticker stopped trading, or
+        fetched with an end date, is dated too early).
+        """
         rows = list(self._kept.items())
+        last: dict[tuple[str, str], date] = {}
+        for (ticker, day), (raw, _) in rows:
+            series = (ticker, raw.source)
+            last[series] = max(day, last.get(series, day))
         table = pa.Table.from_pydict(
             {
                 "ticker": [k[0] for k, _ in rows],
                 "date": [k[1] for k, _ in rows],
                 "close": [v[1] for _, v in rows],
                 "source": [v[0].source for _, v in rows],
+                "adjusted_as_of": [
+                    last[(k[0], v[0].source)] if v[0].split_adjusted else None for k, v in rows
+                ],
             },
             schema=CLOSES_SCHEMA,
         )

@@ -2,7 +2,9 @@
 
 Stooq's downloadable history (and the Kaggle copy in the snapshot) is split- and
 dividend-adjusted; Yahoo's ``Close`` is split-adjusted only. Either way the close of an old
-day is expressed in today's share count, which matches SEC EPS as restated after a split.
+day is expressed in the share count of the day the file was made, taken to be its last
+date (``adjusted_as_of``); the P/E undoes the split part with the company's split events.
+Neither vendor's files list the splits or dividends they adjusted for.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def read_rows(
             source,
             file,
             reader.line_num,
+            split_adjusted=True,
         )
         if len(cells) != len(header):
             validator.reject(row, f"{len(cells)} fields, the header has {len(header)}")

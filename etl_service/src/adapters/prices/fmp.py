@@ -1,8 +1,8 @@
 """FMP historical daily prices (``stable/historical-price-eod/full``) as daily closes.
 
-FMP's ``close`` in this endpoint is adjusted for splits (not for dividends), so it matches
-SEC EPS as restated after a split. FMP answers newest day first; rows are put in date order
-before the order check.
+FMP's ``close`` in this endpoint is adjusted for splits (not for dividends) up to the day
+of the request, taken to be the last date answered (``adjusted_as_of``). FMP answers newest
+day first; rows are put in date order before the order check.
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ class FmpPrices:
                         label,
                         number,
                         close_field="close",
+                        split_adjusted=True,
                     )
                 )
         return validator.extract()

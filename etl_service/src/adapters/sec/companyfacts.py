@@ -3,6 +3,7 @@
 Only duration facts from 10-Q and 10-K filings (and their /A amendments) count; for each
 concept and period the latest filed value wins (ties on the filing date go to the later
 accession number), so restatements, including split-adjusted EPS, replace earlier values.
+The replaced values stay in ``CompanyFacts.history``: they date the stock splits.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class CompanyFacts:
     name: str
     facts: dict[str, dict[Period, Fact]]
     warnings: list[str] = field(default_factory=list)
+    history: dict[str, list[Fact]] = field(default_factory=dict)
+    """Every counted fact per concept, the replaced ones too."""
 
     def concept(self, name: str) -> dict[Period, Fact]:
         return self.facts.get(name, {})
@@ -129,6 +132,7 @@ def load_companyfacts(
             result.warnings.append(f"{source}: {concept} has no 'units' object; concept skipped")
             continue
         selected: dict[Period, Fact] = {}
+        history = result.history.setdefault(concept, [])
         for unit, rows in unit_map.items():
             if unit not in accepted:
                 count = len(rows) if isinstance(rows, list) else 0
@@ -140,7 +144,7 @@ def load_companyfacts(
             if not isinstance(rows, list):
                 result.warnings.append(f"{source}: {concept}/{unit} is not a list; skipped")
                 continue
-            _select(concept, rows, selected, result.warnings, source)
+            _select(concept, rows, selected, history, result.warnings, source)
         if selected:
             result.facts[concept] = selected
     return result
@@ -150,10 +154,12 @@ def _select(
     concept: str,
     rows: list[Any],
     selected: dict[Period, Fact],
+    history: list[Fact],
     warnings: list[str],
     source: str,
 ) -> None:
-    """Keep, per period, the latest filed counted fact of ``rows`` in ``selected``."""
+    """Keep, per period, the latest filed counted fact of ``rows`` in ``selected``; every
+    counted fact in ``history``."""
     ignored_forms = 0
     for row in rows:
         fact = _fact(concept, row, warnings, source)
@@ -162,6 +168,7 @@ def _select(
         if fact.form not in COUNTED_FORMS:
             ignored_forms += 1
             continue
+        history.append(fact)
         current = selected.get(fact.period)
         if current is None or fact.filing_key > current.filing_key:
             selected[fact.period] = fact

@@ -13,6 +13,9 @@ Units and meanings of the output (``QUARTERLY_REPORTS``):
   span must start on a fiscal-year start: the start of that fiscal year's Q1 row, or the day
   after a fiscal-year end of the calendar (the 10-K annual periods, or ``fiscal_year_end``).
   Like every fact it is the latest filed value, so split-adjusted as of that filing only.
+- ``eps_diluted_filed``/``eps_diluted_ytd_filed``: the filing date of each diluted EPS
+  figure (for a computed one, of its share count). A figure is restated for a split only in
+  filings made after the split, so this date fixes its share basis (see ``splits``).
 - ``form``/``accession``/``filed`` name the filing credited for revenue (for a derived
   revenue, the later-filed of its two facts, normally the 10-K); net income's when revenue
   is missing.
@@ -37,6 +40,7 @@ from etl_service.src.adapters.sec.companyfacts import (
     Fact,
     Period,
     load_companyfacts,
+    parse_json,
 )
 from etl_service.src.adapters.sec.quarters import (
     FiscalCalendar,
@@ -46,8 +50,9 @@ from etl_service.src.adapters.sec.quarters import (
     quarter_periods,
     resolve,
 )
+from etl_service.src.adapters.sec.splits import split_events, split_table
 from etl_service.src.models.records import Extracted, Rejected
-from etl_service.src.models.schemas import QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import QUARTERLY_REPORTS, SPLIT_EVENTS, arrow_schema
 
 logger = logging.getLogger(__name__)
 
@@ -87,9 +92,12 @@ def extract_quarterly(
 
     Returns:
         Rows conforming to ``arrow_schema(QUARTERLY_REPORTS)``; a company without any
-        quarterly revenue or net income facts gives no rows and a warning.
+        quarterly revenue or net income facts gives no rows and a warning. The company's
+        stock splits come along as ``related["split_events"]``.
     """
-    facts = load_companyfacts(companyfacts, source, UNITS)
+    doc = parse_json(companyfacts, source) if isinstance(companyfacts, bytes) else companyfacts
+    facts = load_companyfacts(doc, source, UNITS)
+    splits = {SPLIT_EVENTS.name: split_table(facts.cik, split_events(facts, doc))}
     warnings = list(facts.warnings)
     schema = arrow_schema(QUARTERLY_REPORTS)
     revenue_facts = {c: facts.concept(c) for c in revenue.CONCEPTS}
@@ -104,7 +112,7 @@ def extract_quarterly(
         warnings.append(
             f"{source}: CIK {facts.cik} has no quarterly revenue or net income facts; skipped"
         )
-        return Extracted(schema.empty_table(), [], warnings)
+        return Extracted(schema.empty_table(), [], warnings, splits)
     calendar = _calendar(facts, fiscal_year_end, periods, source)
     rows = [_row(facts, calendar, p, warnings, source) for p in sorted(periods, key=_end)]
     kept, rejected = _unique(rows, facts.cik, source)
@@ -112,7 +120,7 @@ def extract_quarterly(
     for message in warnings:
         logger.warning("%s", message)
     table = pa.Table.from_pylist(kept, schema=schema)
-    return Extracted(table, rejected, warnings)
+    return Extracted(table, rejected, warnings, splits)
 
 
 def _end(period: Period) -> date:
@@ -156,15 +164,17 @@ def _eps(
     shares_concept: str,
     net_income: Resolved | None,
     quarter: Period,
-) -> tuple[float | None, str | None]:
-    """Reported EPS for the quarter, else net income / weighted shares, else null."""
+) -> tuple[float | None, date | None, str | None]:
+    """Reported EPS for the quarter, else net income / weighted shares, else null; with the
+    filing date of the EPS or of the share count."""
     for concept in concepts:
         if (reported := facts.concept(concept).get(quarter)) is not None:
-            return float(reported.value), None
+            return float(reported.value), reported.filed, None
     shares = facts.concept(shares_concept).get(quarter)
     if net_income is not None and shares is not None and shares.value > 0:
-        return round(net_income.value / shares.value, 2), f"{name}=net_income/{shares_concept}"
-    return None, f"{name}=null (not reported for the quarter)"
+        eps = round(net_income.value / shares.value, 2)
+        return eps, shares.filed, f"{name}=net_income/{shares_concept}"
+    return None, None, f"{name}=null (not reported for the quarter)"
 
 
 def _row(
@@ -189,10 +199,10 @@ def _row(
             derivations.append(f"revenue={choice.resolved.derivation}")
     if income is not None and income.derivation:
         derivations.append(f"net_income={income.derivation}")
-    eps_basic, how_basic = _eps(
+    eps_basic, _, how_basic = _eps(
         facts, "eps_basic", EPS_BASIC_CONCEPTS, BASIC_SHARES, income, quarter
     )
-    eps_diluted, how_diluted = _eps(
+    eps_diluted, eps_filed, how_diluted = _eps(
         facts, "eps_diluted", EPS_DILUTED_CONCEPTS, DILUTED_SHARES, income, quarter
     )
     derivations += [how for how in (how_basic, how_diluted) if how]
@@ -218,6 +228,8 @@ def _row(
         "eps_basic": eps_basic,
         "eps_diluted": eps_diluted,
         "eps_diluted_ytd": None,
+        "eps_diluted_filed": eps_filed,
+        "eps_diluted_ytd_filed": None,
         "profit_margin": margin,
         "revenue_concept": choice.concept if choice is not None else None,
         "form": credited.form if credited else None,
@@ -247,6 +259,7 @@ def _set_eps_ytd(rows: list[dict[str, Any]], facts: CompanyFacts, calendar: Fisc
                 # the Q1 row's) are settled like any duplicate: the latest filing wins.
                 latest = max(spans, key=lambda f: f.filing_key)
                 row["eps_diluted_ytd"] = float(latest.value)
+                row["eps_diluted_ytd_filed"] = latest.filed
                 break
 
 

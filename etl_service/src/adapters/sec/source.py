@@ -18,7 +18,7 @@ from etl_service.src.adapters.sec.client import (
 from etl_service.src.adapters.sec.companyfacts import cik10
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 from etl_service.src.models.records import Extracted, Rejected
-from etl_service.src.models.schemas import QUARTERLY_REPORTS, arrow_schema
+from etl_service.src.models.schemas import QUARTERLY_REPORTS, SPLIT_EVENTS, arrow_schema
 
 if TYPE_CHECKING:
     from etl_service.src.adapters.registry import Progress, SourceContext
@@ -80,13 +80,15 @@ def extract_all(
     live: bool,
     rest: CompanyFactsSource | None = None,
 ) -> Extracted:
-    """Quarterly reports of every CIK ``source`` answers for (``rest`` after the first).
+    """Quarterly reports of every CIK ``source`` answers for (``rest`` after the first), and
+    their stock splits (``related["split_events"]``).
 
     Live, the first request is the probe: when it finds the network down the error goes to
     the caller, which falls back as a whole; later failures skip only that company, with
     a warning. A corrupt local file is the user's to fix: it stops the run.
     """
     tables: list[pa.Table] = []
+    splits: list[pa.Table] = [arrow_schema(SPLIT_EVENTS).empty_table()]
     rejected: list[Rejected] = []
     warnings: list[str] = []
     unique = sorted({cik10(c) for c in ciks})
@@ -106,6 +108,7 @@ def extract_all(
             warnings.append(f"financials: CIK {cik} skipped: {exc}")
             continue
         tables.append(extracted.table)
+        splits.append(extracted.related[SPLIT_EVENTS.name])
         rejected += extracted.rejected
         warnings += [f"CIK {cik}: {w}" for w in extracted.warnings]
         progress("financials", done, len(unique))
@@ -114,4 +117,4 @@ def extract_all(
         if tables
         else pa.Table.from_pylist([], schema=arrow_schema(QUARTERLY_REPORTS))
     )
-    return Extracted(table, rejected, warnings)
+    return Extracted(table, rejected, warnings, {SPLIT_EVENTS.name: pa.concat_tables(splits)})

@@ -1,10 +1,11 @@
 -- Quarter-end close: the close of the last trading day on or before each period end, looked
 -- up at most 10 calendar days back (weekends, holidays and short gaps). With no close in that
 -- window the price is null and `note` says why; an older close is never used.
--- Inputs: closes (ticker, date, close, source: one row per trading day, as the price sources
--- produce), periods (ticker, period_end: fiscal period ends, or calendar quarter ends for the
--- sector aggregates). Output: one row per distinct (ticker, period_end) with price_date,
--- closing_price, price_source and note.
+-- Inputs: closes (ticker, date, close, source, adjusted_as_of: one row per trading day, as
+-- the price sources produce), periods (ticker, period_end: fiscal period ends, or calendar
+-- quarter ends for the sector aggregates). Output: one row per distinct (ticker, period_end)
+-- with price_date, closing_price, price_source, adjusted_as_of (the close as the source
+-- states it, see DAILY_CLOSES) and note.
 -- Runs unchanged on DuckDB and Spark SQL 3.5/4.x (no ASOF JOIN, no QUALIFY).
 WITH wanted AS (
     SELECT DISTINCT ticker, period_end
@@ -18,6 +19,7 @@ in_window AS (
         c.date AS price_date,
         c.close AS closing_price,
         c.source AS price_source,
+        c.adjusted_as_of,
         ROW_NUMBER() OVER (
             PARTITION BY w.ticker, w.period_end
             ORDER BY c.date DESC, c.source
@@ -41,6 +43,7 @@ SELECT
     p.price_date,
     p.closing_price,
     p.price_source,
+    p.adjusted_as_of,
     CASE
         WHEN p.price_date IS NOT NULL THEN NULL
         WHEN h.ticker IS NULL THEN 'no closes for this ticker'
