@@ -182,6 +182,7 @@ def test_shared_sql_gives_duckdbs_result_on_spark(spark: SparkSession, native: b
             "date": [date(2024, 6, 27), date(2024, 6, 28), date(2024, 9, 27), date(2024, 3, 1)],
             "close": [213.25, 210.62, 227.79, 415.5],
             "source": ["stooq"] * 4,
+            "adjusted_as_of": pa.array([None] * 4, pa.date32()),
         }
     )
     periods = pa.table(

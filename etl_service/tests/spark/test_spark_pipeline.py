@@ -86,7 +86,7 @@ def test_both_engines_gate_and_quarantine_the_same_rows(
         return sorted((r.table, r.record_key, r.reason) for r in stages.curated.rejected)
 
     assert quarantined(spark_stages) == quarantined(standard_stages)
-    assert len(quarantined(spark_stages)) == 14
+    assert len(quarantined(spark_stages)) == 16
 
 
 @dataclass
@@ -186,7 +186,7 @@ def test_sqlite_is_loaded_from_the_driver_and_the_lake_written_by_spark(
         assert isinstance(pipe, SparkETLPipeline)
         rows = pipe.load(on_engine(pipe, spark_stages.curated))
     assert rows["companies"] == 503
-    assert rows["quarantine"] == 14
+    assert rows["quarantine"] == 16
     lake, standard = build_lake(settings), standard_stages.curated.tables
     for spec in CURATED_TABLES:
         assert_same_rows(spec.name, standard[spec.name].to_pylist(), _rows(engine, spec.name))
