@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
 
 from etl_service.errors import LoadError
-from etl_service.src.db import migrate
-from etl_service.src.db.engine import create_engine
 from etl_service.src.db.loader import TableLoad, load_tables
 from etl_service.src.models.schemas import (
     COMPANIES,
@@ -20,23 +16,6 @@ from etl_service.src.models.schemas import (
     arrow_schema,
 )
 from etl_service.tests.support.builders import quarterly_reports
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> sa.Engine:
-    url = (
-        f"sqlite:///{tmp_path / 'etl.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    return engine
 
 
 def _fetch(engine: sa.Engine, table: str) -> list[tuple[object, ...]]:

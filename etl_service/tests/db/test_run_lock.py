@@ -32,23 +32,6 @@ with run_lock(create_engine(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], 0):
 """
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> sa.Engine:
-    url = (
-        f"sqlite:///{tmp_path / 'etl.db'}"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    engine = create_engine(url)
-    migrate.upgrade(engine)
-    return engine
-
-
 def _take(engine: sa.Engine, lock_file: Path, run_id: str, timeout_s: float) -> None:
     with run_lock(engine, lock_file, run_id, timeout_s):
         pass
