@@ -76,6 +76,17 @@ class QualitySettings(BaseModel):
     pe_max: float = 1000.0
 
 
+class WikipediaHistorySettings(BaseModel):
+    """Past revisions of the Wikipedia page, read through the MediaWiki action API."""
+
+    enabled: bool = True
+    start: date = date(2007, 1, 1)
+    """The first month whose last revision is read."""
+    months_step: int = Field(default=1, ge=1)
+    """Read every n-th month from ``start`` (1: every month)."""
+    api_url: str = "https://en.wikipedia.org/w/api.php"
+
+
 class Settings(BaseSettings):
     """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
 
@@ -121,6 +132,7 @@ class Settings(BaseSettings):
     snowflake: SnowflakeSettings = SnowflakeSettings()
     spark: SparkSettings = SparkSettings()
     quality: QualitySettings = QualitySettings()
+    wikipedia_history: WikipediaHistorySettings = WikipediaHistorySettings()
 
     @model_validator(mode="after")
     def _stores_under_data_dir(self) -> Settings:

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl_service.cli._output import FORMATS, write_table
+from etl_service.errors import InputError
 from etl_service.settings import Settings
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import HttpFetcher, build_http_client
@@ -58,7 +59,16 @@ def companies_output(page: ParsedPage) -> pa.Table:
 
 
 def changes_output(page: ParsedPage) -> pa.Table:
-    """The ``extract changes`` columns, sorted by date, then added and removed ticker."""
+    """The ``extract changes`` columns, sorted by date, then added and removed ticker.
+
+    Raises:
+        InputError: the page has no changes table (revisions before it existed).
+    """
+    if not page.changes_found:
+        raise InputError(
+            "the page has no changes table, so there are no index changes to extract",
+            source=page.source,
+        )
     table = page.changes.table.rename_columns({"change_date": "date"}).select(list(CHANGE_COLUMNS))
     # Empty sides sort first; filling them avoids version-specific null placement options.
     keys = pa.table(

@@ -16,6 +16,10 @@ DESKTOP_PAGE = (
     REPO / "etl_service" / "snapshot" / "wikipedia" / "sp500_2024-10-09_rev1250356709.html.gz"
 )
 REST_PAGES = sorted(FIXTURES.glob("sp500_*.html.gz"))
+OLD_DESKTOP_PAGE = FIXTURES / "constructed_desktop_2017-10.html"
+"""Constructed 2012-2019 desktop layout: no ids, ``<td>`` header rows in the changes table."""
+OLD_CONSTITUENTS_ONLY_PAGE = FIXTURES / "constructed_desktop_2013-01.html"
+"""Constructed older desktop layout with the constituents table only."""
 
 
 def page_key(path: Path) -> str:
@@ -33,6 +37,18 @@ def rest_pages() -> dict[str, ParsedPage]:
 def desktop_page() -> ParsedPage:
     """The 2024-10-09 desktop page (the bundled offline snapshot), parsed once."""
     return parse_page(read_page_file(DESKTOP_PAGE), DESKTOP_PAGE.name)
+
+
+@pytest.fixture(scope="session")
+def old_desktop_page() -> ParsedPage:
+    """The constructed 2017 desktop page, parsed once."""
+    return parse_page(read_page_file(OLD_DESKTOP_PAGE), OLD_DESKTOP_PAGE.name)
+
+
+@pytest.fixture(scope="session")
+def old_constituents_only_page() -> ParsedPage:
+    """The constructed 2013 desktop page without a changes table, parsed once."""
+    return parse_page(read_page_file(OLD_CONSTITUENTS_ONLY_PAGE), OLD_CONSTITUENTS_ONLY_PAGE.name)
 
 
 def snapshot_of(page: ParsedPage) -> Snapshot:

@@ -17,7 +17,11 @@ from etl_service.cli.extract_wikipedia import changes, companies
 from etl_service.errors import InputError, SchemaError
 from etl_service.settings import Settings
 from etl_service.tests.support.replay_server import Reply, replay_server
-from etl_service.tests.wikipedia.conftest import DESKTOP_PAGE
+from etl_service.tests.wikipedia.conftest import (
+    DESKTOP_PAGE,
+    OLD_CONSTITUENTS_ONLY_PAGE,
+    OLD_DESKTOP_PAGE,
+)
 from etl_service.tests.wikipedia.pages import CHANGES_TABLE, constituents_table, good_page, page
 
 pytestmark = pytest.mark.unit
@@ -191,3 +195,36 @@ def test_live_fetches_archives_and_prints(settings: Settings) -> None:
     archived = list((settings.data_dir / "raw" / "wikipedia").rglob("*.html"))
     assert len(archived) == 1
     assert archived[0].read_bytes() == good_page()
+
+
+def test_page_without_changes_table_extracts_companies_but_not_changes(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = str(OLD_CONSTITUENTS_ONLY_PAGE)
+    result = _run(companies, ["--input", path], settings)
+    assert result.exit_code == 0, result.output
+    tickers = [r[0] for r in csv.reader(io.StringIO(result.stdout))][1:]
+    assert tickers == ["ABT", "ACE", "ACN", "ADBE", "AMD", "MMM"]
+    assert f"{path}: no changes table found; index changes not read" in caplog.messages
+    failed = _run(changes, ["--input", path], settings)
+    assert isinstance(failed.exception, InputError)
+    assert failed.exception.exit_code == 4
+    assert str(failed.exception) == (
+        f"{path}: the page has no changes table, so there are no index changes to extract"
+    )
+    assert failed.stdout == ""
+
+
+def test_changes_of_an_old_desktop_page(settings: Settings) -> None:
+    result = _run(changes, ["--input", str(OLD_DESKTOP_PAGE)], settings)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0][:4] == ["date", "added_ticker", "added_name", "removed_ticker"]
+    assert [(r[0], r[1], r[3]) for r in rows[1:]] == [
+        ("2015-12-15", "", "CMCSK"),
+        ("2016-04-08", "UA", ""),
+        ("2017-09-01", "DWDP", "DOW"),
+        ("2017-09-01", "SBAC", "DD"),
+        ("2017-09-18", "CDNS", "SPLS"),
+        ("2017-10-13", "NCLH", "LVLT"),
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -55,6 +56,58 @@ def test_tables_found_by_header_content_without_ids() -> None:
     assert parsed.companies.table.column("ticker").to_pylist() == ["MMM", "AOS"]
     assert parsed.companies.table.column("sector").to_pylist() == ["Industrials", "Industrials"]
     assert parsed.changes.table.num_rows == 3
+
+
+def _as_td(table: str) -> str:
+    """``table`` with every header cell written as a bold ``<td>``, as older pages do."""
+    return re.sub(r"<th([^>]*)>(.*?)</th>", r"<td\1><b>\2</b></td>", table, flags=re.S)
+
+
+def test_header_rows_made_of_td_cells_are_recognised() -> None:
+    headers = (
+        "Ticker Symbol",
+        "Company",
+        "GICS Sector",
+        "GICS Sub Industry",
+        "Headquarters",
+        "Date first added[3]",
+        "CIK",
+    )
+    constituents = _as_td(constituents_table(tuple(r[:7] for r in (MMM, AOS)), headers, None))
+    changes = _as_td(CHANGES_TABLE.replace(' id="changes"', ""))
+    assert "<th" not in constituents + changes
+    parsed = parse_page(page(constituents, changes), "p.html")
+    assert parsed.companies.table.column("ticker").to_pylist() == ["MMM", "AOS"]
+    mmm = parsed.companies.table.to_pylist()[0]
+    assert (mmm["headquarters"], mmm["date_added"], mmm["cik"]) == (
+        "Saint Paul, Minnesota",
+        date(1957, 3, 4),
+        "0000066740",
+    )
+    assert parsed.changes.table.column("change_key").to_pylist() == [
+        "2021-09-20|MTCH|PRGO",
+        "2021-09-20|BRO|NOV",
+        "2021-06-04||HFC",
+    ]
+    assert parsed.changes.table.column("added_name").to_pylist() == [
+        "Match Group",
+        "Brown & Brown",
+        None,
+    ]
+
+
+def test_page_without_changes_table_gives_companies_and_a_warning() -> None:
+    parsed = parse_page(page(constituents_table()), "p.html")
+    assert parsed.companies.table.column("ticker").to_pylist() == ["MMM", "AOS"]
+    assert parsed.changes_found is False
+    assert parsed.changes.table.num_rows == 0
+    assert parsed.changes.warnings == ["p.html: no changes table found; index changes not read"]
+
+
+def test_changes_table_missing_a_column_is_still_a_schema_error() -> None:
+    changes = CHANGES_TABLE.replace(' id="changes"', "").replace(">Reason<", ">Why<")
+    with pytest.raises(SchemaError, match=r"changes table: missing required column\(s\) reason"):
+        parse_page(page(constituents_table(), changes), "p.html")
 
 
 def test_optional_founded_column_may_be_missing() -> None:
@@ -113,7 +166,6 @@ def test_renamed_required_column_names_missing_and_found_headers() -> None:
         ("<html><body>caf\xe9</body></html>".encode("latin-1"), InputError, "not valid UTF-8"),
         (b'{"parse": {}}', InputError, "not an HTML page"),
         (page("<p>moved</p>"), InputError, "the page has no constituents table"),
-        (page(constituents_table()), InputError, "the page has no changes table"),
         (b"\x1f\x8b\x08\x00broken", InputError, "corrupt gzip data"),
     ],
 )

@@ -1,4 +1,11 @@
-"""Locating a table (by id, else by its header content) and mapping its headers to fields."""
+"""Locating a table (by id, else by its header content) and mapping its headers to fields.
+
+Pages since about 2020 mark their header rows with ``<th>`` and give the tables ids. Older
+pages (2012-2019) have no ids and write the changes table's two header rows as ``<td>``
+cells, so a header is also recognised by what it says: the leading block of rows (at most
+three) whose texts, joined per column, name the most wanted fields. A data row joined to a
+header names nothing ("Date October 13, 2017"), so the block always stops before the data.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ from etl_service.errors import InputError, SchemaError
 from etl_service.src.adapters.wikipedia.normalize import cell_text, clean_text
 
 _MAX_SPAN = 1000
+_MAX_HEADER_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -23,11 +31,11 @@ class FieldSpec:
 
 
 CONSTITUENT_FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("ticker", ("symbol", "ticker symbol")),
+    FieldSpec("ticker", ("symbol", "ticker symbol", "ticker")),
     FieldSpec("name", ("security", "company")),
     FieldSpec("sector", ("gics sector",)),
     FieldSpec("sub_industry", ("gics sub-industry", "gics sub industry")),
-    FieldSpec("headquarters", ("headquarters location", "address of headquarters")),
+    FieldSpec("headquarters", ("headquarters location", "address of headquarters", "headquarters")),
     FieldSpec("date_added", ("date added", "date first added")),
     FieldSpec("cik", ("cik",)),
     FieldSpec("year_founded", ("founded",), required=False),
@@ -122,19 +130,15 @@ def _is_header_row(tr: html.HtmlElement) -> bool:
     return bool(cells) and all(c.tag == "th" for c in cells)
 
 
-def read_table(table: html.HtmlElement) -> TableData:
-    """Header names (header rows joined per column) and body grid of ``table``."""
-    rows = _rows_of(table)
-    n_header = 0
-    while n_header < len(rows) and _is_header_row(rows[n_header]):
-        n_header += 1
-    header_grid = expand_grid(rows[:n_header])
-    width = max((len(r) for r in header_grid), default=0)
+def _joined_headers(rows: Sequence[html.HtmlElement]) -> list[str]:
+    """One name per column: the texts of the header rows' cells over it, each cell once."""
+    grid = expand_grid(rows)
+    width = max((len(r) for r in grid), default=0)
     headers: list[str] = []
     for col in range(width):
         parts: list[str] = []
         seen: list[html.HtmlElement] = []
-        for grid_row in header_grid:
+        for grid_row in grid:
             cell = grid_row[col] if col < len(grid_row) else None
             if cell is None or any(cell is s for s in seen):
                 continue
@@ -143,6 +147,38 @@ def read_table(table: html.HtmlElement) -> TableData:
             if text:
                 parts.append(text)
         headers.append(" ".join(parts))
+    return headers
+
+
+def _named_fields(headers: Sequence[str], fields: Sequence[FieldSpec]) -> int:
+    lowered = {h.lower() for h in headers}
+    return sum(1 for spec in fields if lowered & set(spec.variants))
+
+
+def _header_count(rows: Sequence[html.HtmlElement], fields: Sequence[FieldSpec]) -> int:
+    """How many leading rows are the header: ``<th>`` rows, or the block naming most fields."""
+    by_markup = 0
+    while by_markup < len(rows) and _is_header_row(rows[by_markup]):
+        by_markup += 1
+    if not fields:
+        return by_markup
+    best, best_named = by_markup, _named_fields(_joined_headers(rows[:by_markup]), fields)
+    for count in range(1, min(_MAX_HEADER_ROWS, len(rows)) + 1):
+        named = _named_fields(_joined_headers(rows[:count]), fields)
+        if named > best_named:
+            best, best_named = count, named
+    return best
+
+
+def read_table(table: html.HtmlElement, fields: Sequence[FieldSpec] = ()) -> TableData:
+    """Header names (header rows joined per column) and body grid of ``table``.
+
+    Without ``fields`` only ``<th>`` rows count as header; with them, ``<td>`` rows that name
+    the fields do too (older pages).
+    """
+    rows = _rows_of(table)
+    n_header = _header_count(rows, fields)
+    headers = _joined_headers(rows[:n_header])
     data = TableData(headers, [])
     body = rows[n_header:]
     for line, (tr, cells) in enumerate(zip(body, expand_grid(body), strict=True), n_header + 1):
@@ -154,6 +190,39 @@ def read_table(table: html.HtmlElement) -> TableData:
     return data
 
 
+def search_table(
+    root: html.HtmlElement,
+    table_id: str,
+    fields: Sequence[FieldSpec],
+    label: str,
+    source: str,
+) -> tuple[TableData, dict[str, int]] | None:
+    """The table with ``id=table_id``, else the first whose headers name every required field.
+
+    Returns:
+        The table and its column of each field; None when no table looks like the one wanted.
+
+    Raises:
+        SchemaError: the table is there but a required column is missing (names both lists).
+    """
+    by_id = root.xpath("//table[@id=$id]", id=table_id)
+    if by_id:
+        data = read_table(by_id[0], fields)
+        return data, map_headers(data.headers, fields, label, source)
+    required = [s for s in fields if s.required]
+    best: tuple[int, TableData] | None = None
+    for table in root.iter("table"):
+        data = read_table(table, fields)
+        score = _named_fields(data.headers, required)
+        if score == len(required):
+            return data, map_headers(data.headers, fields, label, source)
+        if score >= 2 and (best is None or score > best[0]):
+            best = (score, data)
+    if best is not None:
+        map_headers(best[1].headers, fields, label, source)  # raises, naming what is missing
+    return None
+
+
 def find_table(
     root: html.HtmlElement,
     table_id: str,
@@ -161,30 +230,18 @@ def find_table(
     label: str,
     source: str,
 ) -> tuple[TableData, dict[str, int]]:
-    """The table with ``id=table_id``, else the first whose headers name every required field.
+    """``search_table``, for a table the page must have.
 
     Raises:
         SchemaError: the table is there but a required column is missing (names both lists).
         InputError: no table looks like the one wanted.
     """
-    by_id = root.xpath("//table[@id=$id]", id=table_id)
-    if by_id:
-        data = read_table(by_id[0])
-        return data, map_headers(data.headers, fields, label, source)
-    required = [s for s in fields if s.required]
-    best: tuple[int, TableData] | None = None
-    for table in root.iter("table"):
-        data = read_table(table)
-        lowered = {h.lower() for h in data.headers}
-        score = sum(1 for s in required if lowered & set(s.variants))
-        if score == len(required):
-            return data, map_headers(data.headers, fields, label, source)
-        if score >= 2 and (best is None or score > best[0]):
-            best = (score, data)
-    if best is not None:
-        map_headers(best[1].headers, fields, label, source)  # raises, naming what is missing
-    raise InputError(
-        f"the page has no {label} table (no table id={table_id!r} and no table whose header "
-        f"names {', '.join(s.name for s in required)})",
-        source=source,
-    )
+    found = search_table(root, table_id, fields, label, source)
+    if found is None:
+        required = ", ".join(s.name for s in fields if s.required)
+        raise InputError(
+            f"the page has no {label} table (no table id={table_id!r} and no table whose header "
+            f"names {required})",
+            source=source,
+        )
+    return found
