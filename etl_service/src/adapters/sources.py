@@ -11,6 +11,9 @@ financials     sec, then fmp when ETL_FMP_API_KEY is set   sec-bulk when ETL_SEC
 prices         stooq                                       snapshot
 =============  ==========================================  ===================================
 
+Member-list history is not a chain: every run uses the bundled lists, every page it ever
+archived, and the page's monthly past revisions, fetched in ``live`` and ``auto`` mode.
+
 ``snapshot`` mode uses the offline source only and never touches the network. ``live``
 tries the live chain in order and never falls back. ``auto`` tries the live chain, then
 falls back to the offline source with a warning that the run records. A live source gives
@@ -29,14 +32,16 @@ import httpx
 import pyarrow as pa
 
 from etl_service import snapshot
-from etl_service.errors import ConfigError, SourceUnavailableError
+from etl_service.errors import ConfigError, SourceRefusedError, SourceUnavailableError
 from etl_service.settings import Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.member_lists import (
     MemberList,
     ReferenceSpans,
     archived_member_lists,
     bundled_member_lists,
+    page_members,
 )
 from etl_service.src.adapters.registry import (
     ConstituentsSource,
@@ -48,6 +53,12 @@ from etl_service.src.adapters.registry import (
     no_progress,
 )
 from etl_service.src.adapters.wikipedia import ParsedPage
+from etl_service.src.adapters.wikipedia.revisions import (
+    RevisionClient,
+    RevisionPage,
+    archived_pages,
+    revision_pages,
+)
 from etl_service.src.models.records import Extracted
 
 logger = logging.getLogger(__name__)
@@ -151,11 +162,39 @@ class Sources:
         return self._choose("financials", call)
 
     def history(self) -> list[MemberList]:
-        """Every observed member list: the bundled ones and each archived page revision."""
+        """Every observed member list: the bundled ones, each page the runs archived, and
+        the page's monthly past revisions (``wikipedia.revisions``)."""
         bundled = bundled_member_lists(snapshot.MEMBER_LISTS)
         archived = archived_member_lists(self.context.archive)
-        self.report.origins.setdefault("history", "snapshot")
-        return [*bundled, *archived]
+        revisions = [page_members(r.page, r.timestamp.date()) for r in self._revisions()]
+        return [*bundled, *archived, *revisions]
+
+    def _revisions(self) -> list[RevisionPage]:
+        """The archived revisions, after fetching the new months unless in snapshot mode.
+
+        In ``auto`` mode a network that is down costs a short probe and a warning; the
+        revisions archived by earlier runs are used all the same.
+        """
+        settings, archive = self.context.settings, self.context.archive
+        mode = settings.source
+        if not settings.wikipedia_history.enabled or mode is SourceMode.SNAPSHOT:
+            return archived_pages(archive)
+        fetcher = HttpFetcher(
+            self.context.http_client,
+            self.context.http(probe=True),
+            settings.user_agent,
+            use_cache=False,  # every revision is archived; a cached copy would be a second one
+        )
+        client = RevisionClient(fetcher, settings.wikipedia_history.api_url)
+        try:
+            return revision_pages(client, archive, settings.wikipedia_history)
+        except (SourceUnavailableError, SourceRefusedError) as exc:
+            if mode is SourceMode.LIVE:
+                raise
+            message = f"history: past revisions not fetched ({exc}); using the archived ones"
+            logger.warning("%s", message)
+            self.report.warnings.append(message)
+            return archived_pages(archive)
 
     def former_ciks(self) -> pa.Table:
         """CIKs of former members resolved ahead of time (bundled; see ``sec.former_ciks``)."""

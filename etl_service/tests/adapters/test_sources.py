@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,13 @@ from pydantic import SecretStr
 
 from etl_service import snapshot
 from etl_service.errors import ConfigError, SourceUnavailableError
-from etl_service.settings import HttpSettings, SecSettings, Settings, SourceMode
+from etl_service.settings import (
+    HttpSettings,
+    SecSettings,
+    Settings,
+    SourceMode,
+    WikipediaHistorySettings,
+)
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sources import Sources
@@ -180,3 +187,32 @@ def test_without_an_fmp_key_live_mode_raises_the_first_sources_error(tmp_path: P
         with pytest.raises(ConfigError, match="ETL_SEC_USER_AGENT"):
             sources.financials([APPLE], {APPLE: "AAPL"})
     assert sources.chains["financials"].live == ("sec",)
+
+
+def test_history_adds_the_monthly_revisions_and_reuses_them_in_snapshot_mode(
+    tmp_path: Path,
+) -> None:
+    from etl_service.tests.wikipedia.test_revisions import API, rendered, revision_list
+
+    page = Path(__file__).parents[1] / "fixtures" / "wikipedia"
+    archive = RawArchive(str(tmp_path / "raw"))
+    with replay_server() as server, build_http_client() as client:
+        server.script(
+            API,
+            revision_list([(1001, "2021-05-20T10:00:00Z"), (1002, "2021-05-31T12:00:00Z")]),
+            rendered(1002, page / "sp500_2021-05-31_rev1025307873.html.gz"),
+        )
+        history = WikipediaHistorySettings(start=date(2021, 5, 1), api_url=server.url(API))
+        live = _settings(tmp_path, server.base_url, SourceMode.AUTO, wikipedia_history=history)
+        lists = Sources(live, client, archive).history()
+        assert len(server.hits(API)) == 2  # the revision list, then May's last revision
+    [revision] = [m for m in lists if m.source == "wikipedia revision 1002"]
+    assert (revision.as_of, revision.members.table.num_rows) == (date(2021, 5, 31), 505)
+    bundled = len(lists) - 1
+    offline = _settings(
+        tmp_path, "http://127.0.0.1:9", SourceMode.SNAPSHOT, wikipedia_history=history
+    )
+    with build_http_client() as client:
+        again = Sources(offline, client, archive).history()
+    assert len(again) == bundled + 1
+    assert any(m.source == "wikipedia revision 1002" for m in again)
