@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -137,6 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="comma-separated figures to run, e.g. B1,B2 (default: all)",
     )
     parser.add_argument(
+        "--add-to",
+        type=Path,
+        default=None,
+        help="add the figures this run measures that the results in ADD_TO lack, and rewrite "
+        "those results (e.g. --profile spark-b3 --only B3 after a full run without Spark)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=OUT_DIR,
@@ -150,7 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("etl_service").setLevel(logging.WARNING)
     document = run_bench(PROFILES[args.profile], only)
-    results, summary = report.write(document, args.out)
+    if args.add_to is not None:
+        existing = json.loads((args.add_to / "results.json").read_text())
+        document = report.add_missing(existing, document)
+    results, summary = report.write(document, args.add_to or args.out)
     logger.info("wrote %s and %s in %.0f s", results, summary, document["run"]["wall_seconds"])
     for figure in document["figures"]:
         met = {True: "met", False: "NOT met", None: "report"}[figure["met"]]

@@ -57,4 +57,22 @@ SMOKE = Profile(
     subprocess=False,
 )
 
-PROFILES = {p.name: p for p in (FULL, SMOKE)}
+SPARK_B3 = Profile(
+    name="spark-b3",
+    runs=3,
+    b1_rows=FULL.b1_rows,
+    b1_legacy_rows=FULL.b1_legacy_rows,
+    b1_dlt_runs=1,
+    b2_scale=FULL.b2_scale,
+    b2_days=FULL.b2_days,
+    b3_scales=(1.0,),
+    b3_spark_scales=(0.25, 0.5, 1.0),
+    b3_days=FULL.b3_days,
+    b5_megabytes=FULL.b5_megabytes,
+    b6_runs=3,
+    subprocess=True,
+)
+"""B3-spark alone (``--only B3``): Spark at the full profile's first scales against the
+standard engine at scale 1 in the same run, for when the full run's budget leaves Spark none."""
+
+PROFILES = {p.name: p for p in (FULL, SMOKE, SPARK_B3)}

@@ -154,3 +154,21 @@ def write(document: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     results.write_text(json.dumps(document, indent=1, default=str) + "\n")
     summary.write_text(markdown(document))
     return results, summary
+
+
+def add_missing(existing: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``existing`` with the figures of ``extra`` it lacks (e.g. B3-spark when the full run's
+    budget left Spark no time), each said to come from that separate run."""
+    have = {f["id"] for f in existing["figures"]}
+    added = [f for f in extra["figures"] if f["id"] not in have]
+    run = dict(existing["run"])
+    prefixes = tuple(f"{f['id'][:2]} Spark" for f in added if f["id"].endswith("-spark"))
+    notes = [n for n in run["scaled_down"] if not (prefixes and n.startswith(prefixes))]
+    notes += [
+        f"{f['id']}: measured in a separate run (profile {extra['run']['profile']}, started "
+        f"{extra['run']['started_at']}, {extra['run']['wall_seconds']:.0f} s) with its own "
+        "baseline from that run"
+        for f in added
+    ]
+    run["scaled_down"] = notes
+    return {**existing, "run": run, "figures": [*existing["figures"], *added]}

@@ -8,6 +8,7 @@ when an engine is built.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -46,6 +47,8 @@ class SparkEngine:
         self.spark = spark
         self.settings = settings
         self.native = has_native_arrow() if native_arrow is None else native_arrow
+        # A count is a Spark job; the sinks and the report ask for the same frames' counts.
+        self._counts: weakref.WeakKeyDictionary[DataFrame, int] = weakref.WeakKeyDictionary()
 
     def session(self) -> SparkSqlSession:
         return SparkSqlSession(self.spark, self.native)
@@ -68,8 +71,10 @@ class SparkEngine:
             return frame.select(*columns).localCheckpoint()
 
     def num_rows(self, frame: DataFrame) -> int:
-        with spark_errors("counting rows"):
-            return int(frame.count())
+        if frame not in self._counts:
+            with spark_errors("counting rows"):
+                self._counts[frame] = int(frame.count())
+        return self._counts[frame]
 
     def content_hash(self, frame: DataFrame) -> str:
         return content_digest(frame)
