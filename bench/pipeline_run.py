@@ -39,6 +39,7 @@ from bench.synthetic import Universe, universe
 from etl_service.pipelines.compose import build_lake, build_pipeline
 from etl_service.settings import QualitySettings, Settings, SourceMode, SparkSettings
 from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.models.records import Extracted
@@ -83,6 +84,10 @@ class SyntheticSources(Sources):
     def closes(self, tickers: Collection[str]) -> Extracted:
         self.report.origins["prices"] = "synthetic"
         return Extracted(self.data.closes)
+
+    def history(self) -> list[MemberList]:
+        """None: the real bundled lists say nothing about a synthetic universe."""
+        return []
 
 
 @dataclass
