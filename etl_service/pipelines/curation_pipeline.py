@@ -108,6 +108,7 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
             reference,
             self.sources.former_ciks(),
             self.context.settings.history_start,
+            self.sources.ticker_sightings(),
         )
 
     def transform(self, raw: SourceTables) -> Curated:

@@ -52,6 +52,7 @@ from etl_service.src.adapters.registry import (
     load_source,
     no_progress,
 )
+from etl_service.src.adapters.sec.cik_observations import CikObservation
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.adapters.wikipedia.revisions import (
     RevisionClient,
@@ -201,6 +202,13 @@ class Sources:
         from etl_service.src.adapters.sec.former_ciks import load_bundled_former_ciks
 
         return load_bundled_former_ciks()
+
+    def ticker_sightings(self) -> list[CikObservation]:
+        """Tickers seen with their CIKs outside the member lists (bundled; see
+        ``sec.former_ciks.load_ticker_sightings``)."""
+        from etl_service.src.adapters.sec.former_ciks import load_ticker_sightings
+
+        return load_ticker_sightings()
 
     def reference(self) -> ReferenceSpans:
         """The independent membership record bundled as a cross-check and date seed."""

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from etl_service.src.adapters.member_lists import MemberList
+from etl_service.src.adapters.sec.cik_observations import CikObservation
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import (
     CURATED_TABLES,
@@ -46,6 +47,7 @@ class SourceTables:
     reference: Reference | None = None
     former_ciks: pa.Table | None = None
     history_start: date = DEFAULT_HISTORY_START
+    ticker_sightings: list[CikObservation] = field(default_factory=list)
 
 
 @dataclass
@@ -70,7 +72,11 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
     snapshot = Snapshot.from_table(sources.as_of, companies, sources.snapshot_source)
     observed = [Snapshot.from_table(m.as_of, m.members.table, m.source) for m in sources.history]
     membership = build_history(
-        [snapshot, *observed], changes, sources.history_start, reference=sources.reference
+        [snapshot, *observed],
+        changes,
+        sources.history_start,
+        reference=sources.reference,
+        sightings=sources.ticker_sightings,
     )
     former = build_former_members(
         membership.table, companies, sources.history, changes, sources.former_ciks

@@ -88,7 +88,14 @@ def build_former_members(
             continue
         if (cik, removed) in starts or (ticker, removed) in starts:
             continue  # a ticker change, or the same ticker going on: not an exit
-        cik_method = "observed with this ticker in a member list" if cik else None
+        how = span["derivation"] or ""
+        cik_method = None
+        if cik:  # a CIK no list showed says where it came from after "; cik: "
+            cik_method = (
+                how.split("; cik: ", 1)[1]
+                if "; cik: " in how
+                else "observed with this ticker in a member list"
+            )
         if cik is None:
             cik, cik_method = _nearest_cik(resolved.get(ticker, []), removed)
         rows.append(

@@ -31,7 +31,6 @@ before its start is rejected with the reason.
 from __future__ import annotations
 
 import logging
-import re
 from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -41,43 +40,25 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+from etl_service.src.adapters.sec.cik_observations import CikObservation
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import INDEX_MEMBERSHIP, arrow_schema
 from etl_service.src.models.tickers import canonical_ticker
+from etl_service.src.transforms.cik_sightings import attach_ciks
+from etl_service.src.transforms.member_snapshot import Snapshot, normalized_name
+
+__all__ = [
+    "Rename",
+    "Snapshot",
+    "build_history",
+    "build_membership",
+    "normalized_name",
+    "roll_changes",
+]
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 7
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The members listed on one date: canonical ticker -> CIK (and date added when known)."""
-
-    as_of: date
-    source: str
-    members: Mapping[str, str | None]
-    date_added: Mapping[str, date | None] = field(default_factory=dict)
-    names: Mapping[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def from_table(cls, as_of: date, table: pa.Table, source: str) -> Snapshot:
-        """A snapshot of a table with ``ticker`` and ``cik`` (optionally ``date_added``,
-        ``name``)."""
-        tickers = [canonical_ticker(t) for t in table.column("ticker").to_pylist()]
-
-        def column(name: str) -> list[Any]:
-            if name in table.column_names:
-                return list(table.column(name).to_pylist())
-            return [None] * len(tickers)
-
-        return cls(
-            as_of,
-            source,
-            dict(zip(tickers, column("cik"), strict=True)),
-            dict(zip(tickers, column("date_added"), strict=True)),
-            {t: n for t, n in zip(tickers, column("name"), strict=True) if n},
-        )
 
 
 @dataclass
@@ -270,16 +251,17 @@ def _span(
         else:
             valid_to = gone.as_of
             how_to = f"to: first absent from snapshot {gone.source} ({gone.as_of})"
-    cik = next(
-        (c for s in reversed(snaps[run.start : run.end + 1]) if (c := s.members.get(ticker))),
-        None,
+    shown = next(
+        (s for s in reversed(snaps[run.start : run.end + 1]) if s.members.get(ticker)), None
     )
+    cik = shown.members[ticker] if shown else None
+    how_cik = f"; cik: {shown.cik_sources[ticker]}" if shown and ticker in shown.cik_sources else ""
     return {
         "ticker": ticker,
         "cik": cik,
         "valid_from": valid_from,
         "valid_to": valid_to,
-        "derivation": f"{how_from}; {how_to}",
+        "derivation": f"{how_from}; {how_to}{how_cik}",
     }
 
 
@@ -325,20 +307,17 @@ def _changes_by_day(changes: pa.Table) -> list[_Change]:
     return [by_day[d] for d in sorted(by_day)]
 
 
-def _virtual(day: date, members: set[str], ciks: Mapping[str, str | None], source: str) -> Snapshot:
-    return Snapshot(day, source, {t: ciks.get(t) for t in sorted(members)})
-
-
-_NAME_NOISE = re.compile(
-    r"\b(the|inc|incorporated|corp|corporation|co|company|ltd|limited|plc|group|holdings?|"
-    r"class [a-z]|cl [a-z])\b"
-)
-
-
-def normalized_name(name: str) -> str:
-    """A company name reduced for matching: case, punctuation and legal suffixes removed."""
-    lowered = re.sub(r"[^a-z0-9 ]", " ", name.lower().replace("&", " and "))
-    return " ".join(_NAME_NOISE.sub(" ", lowered).split())
+def _virtual(
+    day: date, members: set[str], ciks: Mapping[str, tuple[str | None, str | None]], source: str
+) -> Snapshot:
+    """An implied list; each member has the CIK (and its provenance) last observed for it."""
+    known = {t: ciks.get(t, (None, None)) for t in sorted(members)}
+    return Snapshot(
+        day,
+        source,
+        {t: cik for t, (cik, _how) in known.items()},
+        cik_sources={t: how for t, (_cik, how) in known.items() if how},
+    )
 
 
 @dataclass(frozen=True)
@@ -364,34 +343,101 @@ class Reference(Protocol):
 
 
 def _pair_renames(
-    earlier: Snapshot,
-    later: Snapshot,
+    observed: Sequence[Snapshot],
+    index: int,
     stayed: set[str],
     joined: set[str],
     reference: Reference | None,
 ) -> list[Rename]:
-    renames: list[Rename] = []
-    paired: set[str] = set()
+    """Ticker changes between ``observed[index - 1]`` and ``observed[index]``: a leaver and a
+    joiner the changes table does not explain are one company when they share a CIK or a
+    company name, or, failing both, when the joiner was added to the index before the earlier
+    list (by the later lists' date-added column) and is the only such joiner of its sector,
+    facing the only unexplained leaver of that sector, with no CIK telling them apart and
+    neither change dated by ``reference``."""
+    earlier, later = observed[index - 1], observed[index]
+    found: list[tuple[str, str, str]] = []
     for old in sorted(stayed):
         old_cik = earlier.members.get(old)
         old_name = normalized_name(earlier.names.get(old, ""))
-        for new in sorted(joined - paired):
+        for new in sorted(joined - {n for _o, n, _h in found}):
             new_name = normalized_name(later.names.get(new, ""))
             if old_cik and old_cik == later.members.get(new):
-                how = f"same CIK {old_cik}"
+                found.append((old, new, f"same CIK {old_cik}"))
             elif old_name and old_name == new_name:
-                how = f"same company name {later.names[new]!r}"
+                found.append((old, new, f"same company name {later.names[new]!r}"))
             else:
                 continue
-            day = None
-            if reference is not None:
-                day = reference.end(old, earlier.as_of, later.as_of) or reference.start(
-                    new, earlier.as_of, later.as_of
-                )
-            renames.append(Rename(old, new, earlier.as_of, later.as_of, how, day))
-            paired.add(new)
             break
+    left = stayed - {o for o, _n, _h in found}
+    came = joined - {n for _o, n, _h in found}
+    if reference is not None:  # a change the independent record dates is not a rename
+        left = {t for t in left if reference.end(t, earlier.as_of, later.as_of) is None}
+        came = {t for t in came if reference.start(t, earlier.as_of, later.as_of) is None}
+    found += _pair_by_tenure(observed, index, left, came)
+    renames = []
+    for old, new, how in found:
+        day = None
+        if reference is not None:
+            day = reference.end(old, earlier.as_of, later.as_of) or reference.start(
+                new, earlier.as_of, later.as_of
+            )
+        renames.append(Rename(old, new, earlier.as_of, later.as_of, how, day))
     return renames
+
+
+def _in_run(observed: Sequence[Snapshot], index: int, ticker: str, step: int) -> list[Snapshot]:
+    """The lists from ``observed[index]`` on (``step`` 1) or back (-1) that show ``ticker``
+    without a break."""
+    run = []
+    while 0 <= index < len(observed) and ticker in observed[index].members:
+        run.append(observed[index])
+        index += step
+    return run
+
+
+def _pair_by_tenure(
+    observed: Sequence[Snapshot], index: int, left: set[str], came: set[str]
+) -> list[tuple[str, str, str]]:
+    earlier = observed[index - 1]
+
+    def sector(ticker: str, i: int, step: int) -> str | None:
+        return next(
+            (
+                s.sectors[ticker].casefold()
+                for s in _in_run(observed, i, ticker, step)
+                if ticker in s.sectors
+            ),
+            None,
+        )
+
+    tenured: dict[str, list[tuple[str, date]]] = defaultdict(list)
+    for new in sorted(came):
+        added = next(
+            (d for s in _in_run(observed, index, new, 1) if (d := s.date_added.get(new))), None
+        )
+        if added is not None and added < earlier.as_of and (kind := sector(new, index, 1)):
+            tenured[kind].append((new, added))
+    leavers: dict[str, list[str]] = defaultdict(list)
+    for old in sorted(left):
+        if kind := sector(old, index - 1, -1):
+            leavers[kind].append(old)
+    later = observed[index]
+    pairs = []
+    for kind, joiners in sorted(tenured.items()):
+        if len(joiners) == 1 and len(leavers[kind]) == 1:
+            (new, added), old = joiners[0], leavers[kind][0]
+            old_cik, new_cik = earlier.members.get(old), later.members.get(new)
+            if old_cik and new_cik and old_cik != new_cik:
+                continue  # two registrants: a merger or a reorganisation, not a new symbol
+            if new_cik and new_cik in {c for t, c in earlier.members.items() if t != old}:
+                continue  # a new share class of a member (GOOG, then GOOGL)
+            how = (
+                f"{new} was added on {added}, before {earlier.as_of}, and is the only such "
+                f"joiner in {kind!r}, where {old} is the only unexplained leaver"
+            )
+            pairs.append((old, new, how))
+    return pairs
 
 
 def _with_bounds(
@@ -456,9 +502,11 @@ def roll_changes(
     observed = sorted(snapshots, key=lambda s: s.as_of)
     days = _changes_by_day(changes)
     warnings: list[str] = []
-    ciks: dict[str, str | None] = {}
+    ciks: dict[str, tuple[str | None, str | None]] = {}  # ticker -> (CIK, how, if not listed)
     for snap in observed:  # later observations win, so a reused ticker gets its latest CIK
-        ciks.update({t: c for t, c in snap.members.items() if c or t not in ciks})
+        ciks.update(
+            {t: (c, snap.cik_sources.get(t)) for t, c in snap.members.items() if c or t not in ciks}
+        )
     implied: list[Snapshot] = []
     renames: list[Rename] = []
     for index, later in enumerate(observed):
@@ -483,7 +531,7 @@ def roll_changes(
         touched = {t for c in between for t in (*c.added, *c.removed)}
         stayed = set(earlier.members) - members - touched
         joined = members - set(earlier.members) - touched
-        pairs = _pair_renames(earlier, later, stayed, joined, reference)
+        pairs = _pair_renames(observed, index, stayed, joined, reference)
         renames += pairs
         bounds: list[tuple[date, str, bool]] = []  # (day, ticker, enters)
         for rename in pairs:
@@ -524,18 +572,22 @@ def build_history(
     start: date,
     window_days: int = DEFAULT_WINDOW_DAYS,
     reference: Reference | None = None,
+    sightings: Sequence[CikObservation] = (),
 ) -> Extracted:
     """Membership spans since ``start`` from every observed member list and the changes table.
 
-    The observed lists and the lists the changes table implies between and before them
-    (``roll_changes``) go through ``build_membership``, so the gap, flicker and rename
-    rules apply across all of them, and every span says how its dates were set.
+    The observed lists get the CIKs they lack from their runs and ``sightings``
+    (``attach_ciks``), so that a ticker change between two lists without CIKs is found; then
+    they and the lists the changes table implies between and before them (``roll_changes``)
+    go through ``build_membership``, so the gap, flicker and rename rules apply across all
+    of them, and every span says how its dates (and a CIK no list showed) were set.
     """
     if not snapshots:
         return Extracted(pa.Table.from_pylist([], schema=arrow_schema(INDEX_MEMBERSHIP)))
+    snapshots, cik_warnings = attach_ciks(snapshots, sightings, changes)
     implied, renames, warnings = roll_changes(snapshots, changes, start, reference)
     built = build_membership([*implied, *snapshots], changes, window_days)
-    built.warnings[:0] = warnings
+    built.warnings[:0] = [*cik_warnings, *warnings]
     return _mark_renames(built, renames)
 
 
@@ -561,11 +613,16 @@ def _mark_renames(built: Extracted, renames: Sequence[Rename]) -> Extracted:
             r for r in by_ticker[rename.new] if rename.after < r["valid_from"] <= rename.until
         ]
         for old in ends[:1]:
-            old["derivation"] = old["derivation"].split("; to:")[0] + (
+            head, _to, tail = old["derivation"].partition("; to:")
+            how_cik = tail[tail.index("; cik:") :] if "; cik:" in tail else ""
+            old["derivation"] = head + (
                 f"; to: ticker changed to {rename.new} {when} ({rename.how}), not an index change"
+                + how_cik
             )
             for new in starts[:1]:
-                old["cik"] = old["cik"] or new["cik"]
+                if not old["cik"] and new["cik"]:
+                    old["cik"] = new["cik"]
+                    old["derivation"] += f"; cik: carried back from {rename.new}"
         for new in starts[:1]:
             new["derivation"] = (
                 f"from: ticker changed from {rename.old} {when} ({rename.how}), not an index "

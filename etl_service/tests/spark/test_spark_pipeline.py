@@ -65,7 +65,7 @@ def test_both_engines_curate_identical_tables_row_for_row(
         "split_events": 4,
         "prices_pe": 143,
         "sector_aggregates": 215,
-        "former_members": 356,
+        "former_members": 338,
     }
     for name, table in standard_stages.curated.processed.items():
         assert_same_table(name, table, spark_stages.curated.processed[name])

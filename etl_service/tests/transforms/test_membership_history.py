@@ -16,7 +16,9 @@ from etl_service.src.adapters.member_lists import (
     bundled_member_lists,
     page_members,
 )
+from etl_service.src.adapters.sec.former_ciks import load_ticker_sightings
 from etl_service.src.adapters.wikipedia import ParsedPage, parse_page, read_page_file
+from etl_service.src.transforms.cik_sightings import attach_ciks
 from etl_service.src.transforms.membership import Snapshot, build_history, roll_changes
 
 pytestmark = pytest.mark.unit
@@ -46,7 +48,13 @@ def _snapshots(lists: tuple[MemberList, ...]) -> list[Snapshot]:
 @cache
 def _spans() -> tuple[dict[str, object], ...]:
     reference = ReferenceSpans.read(snapshot.REFERENCE_SPANS)
-    built = build_history(_snapshots(_lists()), _page().changes.table, START, reference=reference)
+    built = build_history(
+        _snapshots(_lists()),
+        _page().changes.table,
+        START,
+        reference=reference,
+        sightings=load_ticker_sightings(),
+    )
     return tuple(built.table.to_pylist())
 
 
@@ -60,13 +68,34 @@ def _members(spans: tuple[dict[str, object], ...], day: date) -> set[str]:
 
 def _renames() -> dict[str, str]:
     reference = ReferenceSpans.read(snapshot.REFERENCE_SPANS)
-    _implied, renames, _warnings = roll_changes(
-        _snapshots(_lists()), _page().changes.table, START, reference
-    )
+    snapshots, _ = attach_ciks(_snapshots(_lists()), load_ticker_sightings(), _page().changes.table)
+    _implied, renames, _warnings = roll_changes(snapshots, _page().changes.table, START, reference)
     return {r.old: r.new for r in renames}
 
 
+@cache
+def _cik_of_ticker() -> dict[str, str]:
+    """Each ticker's latest CIK, from the sightings and then the spans (later wins)."""
+    latest = {
+        o.ticker: o.cik
+        for o in sorted(load_ticker_sightings(), key=lambda o: o.seen_to)
+        if o.ticker
+    }
+    for span in sorted(_spans(), key=lambda s: s["valid_from"]):  # type: ignore[arg-type,return-value]
+        if span["cik"]:
+            latest[str(span["ticker"])] = str(span["cik"])
+    return latest
+
+
 def _agreement(day: date, renames: dict[str, str]) -> float:
+    """Companies in both records on ``day`` over the larger record's count.
+
+    A company is its span's CIK where known, else the CIK its ticker (followed through the
+    ticker changes found) has last, else that ticker. The record writes a company under its
+    latest ticker for its whole history (CB for ACE Limited), so keying by CIK is what makes
+    the two comparable.
+    """
+
     def company(ticker: str) -> str:
         seen = {ticker}  # FISV -> FI -> FISV: a ticker can come back
         while ticker in renames and renames[ticker] not in seen:
@@ -74,8 +103,17 @@ def _agreement(day: date, renames: dict[str, str]) -> float:
             seen.add(ticker)
         return ticker
 
-    ours = {company(t) for t in _members(_spans(), day)}
-    theirs = {company(t) for t in ReferenceSpans.read(snapshot.REFERENCE_SPANS).members_on(day)}
+    latest = _cik_of_ticker()
+
+    def key(ticker: str, cik: object = None) -> str:
+        return str(cik or latest.get(company(ticker)) or company(ticker))
+
+    ours = {
+        key(str(s["ticker"]), s["cik"])
+        for s in _spans()
+        if s["valid_from"] <= day and (s["valid_to"] is None or s["valid_to"] > day)  # type: ignore[operator]
+    }
+    theirs = {key(t) for t in ReferenceSpans.read(snapshot.REFERENCE_SPANS).members_on(day)}
     return len(ours & theirs) / max(len(ours), len(theirs))
 
 
@@ -87,10 +125,13 @@ def test_history_agrees_with_the_independent_record_2008_to_2022() -> None:
     figures = {day: _agreement(day, renames) for day in sorted(quarter_ends)}
     by_year = {y: min(v for d, v in figures.items() if d.year == y) for y in range(2008, 2023)}
     print("lowest agreement per year:", {y: round(v, 4) for y, v in by_year.items()})
-    assert min(v for d, v in figures.items() if d >= date(2019, 1, 1)) >= 0.99
-    # Below target (0.97) for 2013-2017: see README "Definitions" for what limits it.
-    assert min(v for d, v in figures.items() if d >= date(2013, 1, 1)) >= 0.92
-    assert min(figures.values()) >= 0.83
+    assert min(v for d, v in figures.items() if d >= date(2018, 1, 1)) >= 0.99
+    assert min(v for d, v in figures.items() if d >= date(2013, 9, 30)) >= 0.97
+    # The first half of 2013 falls short (0.954, 0.970): the 2012-12-27 list still shows
+    # members the record removed days before it (LXK, SHLD, TIE), no list falls between it
+    # and 2013-06-23, and ACT (later AGN) has no CIK offline; see README "Definitions".
+    assert min(figures[date(2013, 3, 31)], figures[date(2013, 6, 30)]) >= 0.95
+    assert min(figures.values()) >= 0.86
 
 
 def test_a_held_out_list_is_rebuilt_from_its_neighbours_and_the_changes_table() -> None:

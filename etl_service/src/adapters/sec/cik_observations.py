@@ -12,6 +12,11 @@ Three kinds of observation, all offline:
   before ``seen_to`` (``sub.txt`` gives each filer's most recent former name and, in
   ``changed``, the day that name was first used; not the day it was dropped, as
   ``SBC COMMUNICATIONS INC``/``19950501`` for AT&T Inc. shows).
+- ``instance``: the CIK filed an XBRL instance named ``<prefix>-<period>.xml`` that day. The
+  prefix is by convention the filer's ticker as of the filing (``wlp-20090630.xml``, CIK
+  1156039), so it dates a ticker before any CIK-bearing member list; the convention is not a
+  rule (``eme`` for Edison Mission Energy, which had no ticker), so a user of these checks
+  the name too.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ class ObservationKind(StrEnum):
     LISTING = "listing"
     FILER = "filer"
     FORMER_NAME = "former-name"
+    INSTANCE = "instance"
 
 
 @dataclass(frozen=True)
@@ -308,6 +314,31 @@ def read_fsds_filers(path: Path, label: str) -> list[CikObservation]:
         if (cik, name) not in latest
     )
     return out
+
+
+_INSTANCE_PREFIX_RE = re.compile(r"^([a-z]{1,5})-\d{8}\.xml$")
+
+
+def read_fsds_instances(path: Path, label: str) -> list[CikObservation]:
+    """Ticker-like XBRL instance prefixes per CIK from a ``sub.txt``, one per (CIK, prefix),
+    dated by the earliest and latest filing that used it."""
+    seen: dict[tuple[str, str], tuple[str, date, date]] = {}
+    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t")
+    if not {"cik", "name", "filed", "instance"} <= set(reader.fieldnames or []):
+        raise SchemaError(f"not a sub.txt file; found {reader.fieldnames}", source=str(path))
+    for line, row in enumerate(reader, start=2):
+        cik = _cik(row["cik"], path, line)
+        match = _INSTANCE_PREFIX_RE.match(row["instance"].strip().lower())
+        if cik is None or match is None:
+            continue
+        filed = _yyyymmdd(row["filed"], path, line, "filed")
+        key = (cik, match.group(1).upper())
+        name, first, last = seen.get(key, (row["name"].strip(), filed, filed))
+        seen[key] = (name, min(first, filed), max(last, filed))
+    return [
+        CikObservation(ObservationKind.INSTANCE, cik, name, ticker, first, last, label, label)
+        for (cik, ticker), (name, first, last) in sorted(seen.items())
+    ]
 
 
 def _yyyymmdd(value: str, path: Path, line: int, field: str) -> date:

@@ -59,6 +59,7 @@ from etl_service.src.adapters.sec.cik_observations import (
     collect_member_spans,
     read_company_tickers,
     read_fsds_filers,
+    read_fsds_instances,
     read_member_spans,
     write_member_spans,
 )
@@ -415,6 +416,15 @@ def load_bundled_observations() -> list[CikObservation]:
         *read_member_spans(MEMBER_SPANS),
         *read_company_tickers(COMPANY_TICKERS),
         *read_fsds_filers(FSDS_SUB, "sec fsds 2009q3 sub.txt"),
+    ]
+
+
+def load_ticker_sightings() -> list[CikObservation]:
+    """Bundled sightings of a ticker with its CIK: SEC's ticker file and the 2009 XBRL
+    instance names (``cik_observations.read_fsds_instances``)."""
+    return [
+        *read_company_tickers(COMPANY_TICKERS),
+        *read_fsds_instances(FSDS_SUB, "sec fsds 2009q3 sub.txt"),
     ]
 
 
