@@ -140,7 +140,8 @@ class Sources:
 
     def _offline(self, role: str, name: str, call: Callable[[Any], T], fallback: bool) -> T:
         result = call(load_source(name, self.context))
-        self.report.origins[role] = "snapshot (fallback)" if fallback else "snapshot"
+        origin = "snapshot" if name == "snapshot" else f"local files ({name})"
+        self.report.origins[role] = f"{origin} (fallback)" if fallback else origin
         self.report.used[role] = name
         return result
 

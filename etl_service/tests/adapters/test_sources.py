@@ -216,3 +216,22 @@ def test_history_adds_the_monthly_revisions_and_reuses_them_in_snapshot_mode(
         again = Sources(offline, client, archive).history()
     assert len(again) == bundled + 1
     assert any(m.source == "wikipedia revision 1002" for m in again)
+
+
+def test_a_bulk_folder_is_reported_as_local_files_not_as_the_snapshot(tmp_path: Path) -> None:
+    bulk = tmp_path / "bulk"
+    bulk.mkdir()
+    facts = gzip.decompress((snapshot.SEC_COMPANYFACTS / f"CIK{APPLE}.json.gz").read_bytes())
+    (bulk / f"CIK{APPLE}.json").write_bytes(facts)
+    settings = _settings(tmp_path, "http://127.0.0.1:9", SourceMode.SNAPSHOT)
+    settings = settings.model_copy(update={"sec": SecSettings(bulk_path=bulk)})
+    with build_http_client() as client:
+        sources = Sources(settings, client, RawArchive(str(tmp_path / "raw")))
+        sources.constituents_page()
+        reports = sources.financials([APPLE])
+    assert set(reports.table.column("cik").to_pylist()) == {APPLE}
+    assert sources.report.origins == {
+        "constituents": "snapshot",
+        "financials": "local files (sec-bulk)",
+    }
+    assert sources.report.summary == "mixed"
