@@ -6,7 +6,7 @@ from datetime import date
 from enum import StrEnum
 from pathlib import Path
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -23,10 +23,13 @@ class SourceMode(StrEnum):
 class HttpSettings(BaseModel):
     """HTTP client behaviour shared by every remote source."""
 
-    timeout_s: float = 20.0
-    max_retries: int = 5
-    backoff_base_s: float = 0.5
-    backoff_max_s: float = 30.0
+    timeout_s: float = Field(default=20.0, gt=0)
+    """Connect and per-read timeout."""
+    deadline_s: float = Field(default=120.0, gt=0)
+    """Total time one request (its body included) may take, whatever the server's pace."""
+    max_retries: int = Field(default=5, ge=0, le=20)
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
     cache_dir: Path = DEFAULT_DATA_DIR / "cache" / "http"
 
 
@@ -36,7 +39,8 @@ class SecSettings(BaseModel):
     base_url: str = "https://data.sec.gov"
     cik_lookup_url: str = "https://www.sec.gov/Archives/edgar/cik-lookup-data.txt"
     """Every name each EDGAR filer has used, with its CIK (resolves former members by name)."""
-    max_requests_per_s: float = 10.0
+    max_requests_per_s: float = Field(default=10.0, gt=0, le=10)
+    """SEC's fair-access limit is 10 requests per second."""
     bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
 
 
@@ -60,7 +64,7 @@ class SparkSettings(BaseModel):
 
     master: str = "local[*]"
     jdbc_jar: Path = Path("/usr/share/java/postgresql.jar")
-    shuffle_partitions: int | None = None  # None: sized to the data
+    shuffle_partitions: int | None = Field(default=None, ge=1)  # None: sized to the data
     ui_enabled: bool = False
 
 
@@ -74,6 +78,8 @@ class QualitySettings(BaseModel):
     # Outside this band a P/E almost always means price and EPS are on different split bases.
     pe_min: float = 3.0
     pe_max: float = 1000.0
+    max_shrink: float = Field(default=0.5, ge=0, le=1)
+    """A load that would shrink a table by more than this share of its rows is refused."""
 
 
 class WikipediaHistorySettings(BaseModel):
@@ -112,6 +118,10 @@ class Settings(BaseSettings):
     """The run's sinks in staging order (``etl_service.sinks.AVAILABLE_SINKS``)."""
     run_lock_timeout_s: float = Field(default=0.0, ge=0)
     """How long a run waits for another run on the same database to finish; 0 fails at once."""
+    max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
+    """The largest local input file read (a page, a companyfacts file, a price file)."""
+    fault_point: str | None = None
+    """Test only: the named point at which a run kills itself (``etl_service.faults``)."""
 
     wikipedia_url: str = "https://en.wikipedia.org/wiki/List_of_S%26P_500_companies"
     user_agent: str = "etl-service/0.1 (https://github.com/etl-service/etl-service)"
@@ -133,6 +143,38 @@ class Settings(BaseSettings):
     spark: SparkSettings = SparkSettings()
     quality: QualitySettings = QualitySettings()
     wikipedia_history: WikipediaHistorySettings = WikipediaHistorySettings()
+
+    @field_validator("lake_uri", "wikipedia_url", "prices_url_template", "user_agent")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("history_start")
+    @classmethod
+    def _not_in_the_future(cls, value: date) -> date:
+        if value > date.today():
+            raise ValueError(f"{value} is in the future")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_url(cls, value: SecretStr) -> SecretStr:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value.get_secret_value())
+            port = url.port
+        except (ArgumentError, ValueError) as exc:
+            # The URL may hold a password: say what is wrong, never echo it.
+            raise ValueError(f"not a database URL ({type(exc).__name__})") from None
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(f"port {port} is outside 1-65535")
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {url.get_backend_name()!r}")
+        return value
 
     @model_validator(mode="after")
     def _stores_under_data_dir(self) -> Settings:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 
 import click
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
 from etl_service.errors import EXIT_CODES, ConfigError, EtlError, TerminatedError
+from etl_service.redact import environment_secrets, one_line, redact_text
 from etl_service.settings import Settings
 from etl_service.shutdown import raise_on_sigterm
 
@@ -37,15 +41,35 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
     ctx.obj = _settings()
 
 
+_SECRET_PARTS = ("password", "secret", "key", "token", "database_url")
+
+
 def _settings() -> Settings:
+    """The settings, or a ``ConfigError`` of one line per problem: setting, value, expectation."""
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"ETL_{'__'.join(str(part) for part in e['loc']).upper()}: {e['msg']}"
-            for e in exc.errors()
-        )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        raise ConfigError(f"invalid settings: {_problems(exc)}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"the .env file is not UTF-8 text (byte {exc.start})") from None
+    except (SettingsError, ValueError) as exc:
+        field = re.search(r'field "(\w+)"', str(exc))
+        if field:
+            raise ConfigError(
+                f"invalid settings: ETL_{field.group(1).upper()}: not valid JSON "
+                '(a list is written ["lake", "database"])'
+            ) from None
+        raise ConfigError(f"invalid settings: {' '.join(str(exc).split())}") from None
+
+
+def _problems(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = "ETL_" + "__".join(str(part) for part in error["loc"]).upper()
+        secret = any(part in name.lower() for part in _SECRET_PARTS)
+        value = "" if secret or error["type"] == "missing" else f"={error.get('input')!r}"
+        problems.append(f"{name}{value}: {error['msg']}")
+    return "; ".join(problems)
 
 
 def _register() -> None:
@@ -55,6 +79,11 @@ def _register() -> None:
     cli.add_command(extract.extract)
     cli.add_command(run.run)
     cli.add_command(query.query)
+
+
+def _safe(exc: BaseException) -> str:
+    """The error's message on one line, without any configured secret."""
+    return redact_text(one_line(exc), environment_secrets(os.environ))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -82,13 +111,13 @@ def _main(argv: Sequence[str] | None, debug: bool) -> int:
     except EtlError as exc:
         if debug:
             logger.exception("failed")
-        click.echo(f"error: {exc}", err=True)
+        click.echo(f"error: {_safe(exc)}", err=True)
         return exc.exit_code
     except Exception as exc:
         if debug:
             raise
         click.echo(
-            f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)",
+            f"unexpected error: {type(exc).__name__}: {_safe(exc)} (run with --debug for details)",
             err=True,
         )
         return 1

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import UTC, datetime
+
+from etl_service.redact import RedactingFilter, environment_secrets
 
 _RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -27,8 +30,9 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(fmt: str, level: int) -> None:
-    """Install one stderr handler on the root logger."""
+    """Install one stderr handler on the root logger; it masks secrets in every record."""
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter(environment_secrets(os.environ)))
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

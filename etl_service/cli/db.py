@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 import sqlalchemy as sa
 
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
+from etl_service.src.db.engine import connected_engine, describe
 
 
 @click.group()
@@ -26,11 +28,16 @@ def upgrade(settings: Settings, revision: str) -> None:
 
 
 @db.command()
-@click.argument("revision", default="base")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="Do not ask before dropping tables (REVISION base).")
 @click.pass_obj
-def downgrade(settings: Settings, revision: str) -> None:
-    """Migrate the schema down to REVISION (default: base, dropping every table)."""
-    engine = connected_engine(settings.database_url_value)
+def downgrade(settings: Settings, revision: str, yes: bool) -> None:
+    """Migrate the schema down to REVISION (`base` drops every table, after confirmation)."""
+    engine = connected_engine(settings.database_url_value, create=False)
+    if revision == "base" and not yes:
+        if not sys.stdin.isatty():
+            raise click.UsageError("downgrading to base drops every table: add --yes")
+        click.confirm(f"drop every etl_service table in {_where(engine)}?", abort=True, err=True)
     migrate.downgrade(engine, revision)
     click.echo(f"database at revision {migrate.current(engine) or 'base'}: {_where(engine)}")
 
@@ -39,9 +46,9 @@ def downgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def current(settings: Settings) -> None:
     """Print the schema revision of the database and the newest one available."""
-    engine = connected_engine(settings.database_url_value)
+    engine = connected_engine(settings.database_url_value, create=False)
     click.echo(f"current: {migrate.current(engine) or 'base (empty)'}; head: {migrate.head()}")
 
 
 def _where(engine: sa.Engine) -> str:
-    return engine.url.render_as_string(hide_password=True)
+    return describe(engine)

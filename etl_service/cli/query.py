@@ -77,7 +77,8 @@ def query() -> None:
 @click.pass_obj
 def sectors_cmd(settings: Settings, fmt: str) -> None:
     """List the sectors with their number of companies and sub-industries."""
-    emit(queries.sectors(connected_engine(settings.database_url_value)), fmt, "Sectors")
+    engine = connected_engine(settings.database_url_value, create=False)
+    emit(queries.sectors(engine), fmt, "Sectors")
 
 
 def _add_group_command(level: str, label: str) -> None:
@@ -89,7 +90,7 @@ def _add_group_command(level: str, label: str) -> None:
     @_FORMAT
     @click.pass_obj
     def command(settings: Settings, name: str, metrics: tuple[str, ...], fmt: str) -> None:
-        engine = connected_engine(settings.database_url_value)
+        engine = connected_engine(settings.database_url_value, create=False)
         emit(queries.group_history(engine, level, name, metrics), fmt, f"{label}: {name}")
 
     command.help = f"Per-quarter averages for {label.lower()} NAME (case-insensitive)."
@@ -106,7 +107,7 @@ _add_group_command("sub_industry", "Sub-industry")
 @click.pass_obj
 def company_cmd(settings: Settings, ticker: str, metrics: tuple[str, ...], fmt: str) -> None:
     """Fiscal-quarter history of TICKER (a member or former member) and its membership spans."""
-    engine = connected_engine(settings.database_url_value)
+    engine = connected_engine(settings.database_url_value, create=False)
     emit(queries.company_history(engine, ticker, metrics), fmt, f"Company: {ticker}")
     if fmt == "table":
         emit(queries.membership_spans(engine, ticker), fmt, f"Index membership: {ticker}")

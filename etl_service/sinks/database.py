@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from etl_service.engines.base import Engine
 from etl_service.sinks.base import RunOutputs
+from etl_service.src.db.engine import describe
 from etl_service.src.db.loader import OpenLoad, begin_load
 from etl_service.src.models.schemas import CURATED_TABLES, QUARANTINE
 
@@ -49,7 +50,7 @@ class DatabaseSink:
         return cls(context.database, context.engine, context.run_id)
 
     def describe(self) -> str:
-        return self.database.url.render_as_string(hide_password=True)
+        return describe(self.database)
 
     def stage(self, outputs: RunOutputs) -> _OpenTransaction:
         frames = {spec.name: outputs.curated[spec.name] for spec in CURATED_TABLES}

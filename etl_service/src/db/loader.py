@@ -21,8 +21,9 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import sqlalchemy as sa
 
-from etl_service.errors import LoadError, StoreUnavailableError
+from etl_service.errors import LoadError
 from etl_service.src.db import fingerprints
+from etl_service.src.db.engine import unreachable
 from etl_service.src.models.schemas import (
     TABLES_BY_NAME,
     ColumnType,
@@ -238,8 +239,7 @@ def connect(engine: sa.Engine) -> sa.Connection:
     try:
         return engine.connect()
     except sa.exc.OperationalError as exc:
-        target = engine.url.render_as_string(hide_password=True)
-        raise StoreUnavailableError(f"cannot reach the database {target}: {exc.orig}") from exc
+        raise unreachable(engine, exc) from exc
 
 
 class TableWriter(Protocol):
