@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from etl_service.errors import SourceRefusedError, SourceUnavailableError
+from etl_service.redact import redact_text, redact_url
 from etl_service.settings import HttpSettings
 
 logger = logging.getLogger(__name__)
@@ -150,43 +151,68 @@ class HttpFetcher:
             if modified := cached[1].get("last-modified"):
                 headers["If-Modified-Since"] = modified
         last_problem = "no attempt made"
+        shown = redact_url(url)
         for attempt in range(self.settings.max_retries + 1):
             if attempt:
-                logger.info("retrying %s (attempt %d): %s", url, attempt + 1, last_problem)
+                logger.info("retrying %s (attempt %d): %s", shown, attempt + 1, last_problem)
             if self.rate_limiter:
                 self.rate_limiter.acquire()
             try:
-                response = self.client.get(
-                    url, params=params, headers=headers, timeout=self.settings.timeout_s
-                )
+                status, body, resp_headers = self._get_once(url, params, headers)
             except httpx.TimeoutException as exc:
                 last_problem = f"timed out ({type(exc).__name__})"
                 self.sleep(self._backoff(attempt))
                 continue
-            except httpx.TransportError as exc:
-                last_problem = f"connection failed ({exc})"
+            except _DeadlineExceededError as exc:
+                last_problem = str(exc)
                 self.sleep(self._backoff(attempt))
                 continue
-            resp_headers = {k.lower(): v for k, v in response.headers.items()}
+            except httpx.TransportError as exc:
+                last_problem = f"connection failed ({redact_text(str(exc))})"
+                self.sleep(self._backoff(attempt))
+                continue
             now = datetime.now(UTC)
-            if response.status_code == 304 and cached:
-                logger.debug("not modified, serving cached %s", url)
+            if status == 304 and cached:
+                logger.debug("not modified, serving cached %s", shown)
                 return FetchResult(url, 200, cached[0], cached[1], now, from_cache=True)
-            if response.status_code == 200:
-                body = response.content
+            if status == 200:
                 if self.use_cache:
                     self._cache.put(cache_key, url, body, resp_headers)
                 return FetchResult(url, 200, body, resp_headers, now)
-            last_problem = f"HTTP {response.status_code}"
-            if response.status_code not in self.retry_statuses:
-                raise SourceRefusedError(f"{url}: {last_problem}")
+            last_problem = f"HTTP {status}"
+            if status not in self.retry_statuses:
+                raise SourceRefusedError(f"{shown}: {last_problem}")
             wait = retry_after_seconds(resp_headers.get("retry-after"))
             if wait is not None:
                 wait = min(wait, self.settings.backoff_max_s)
             self.sleep(wait if wait is not None else self._backoff(attempt))
         raise SourceUnavailableError(
-            f"{url}: gave up after {self.settings.max_retries + 1} attempts; last: {last_problem}"
+            f"{shown}: gave up after {self.settings.max_retries + 1} attempts; "
+            f"last: {last_problem}"
         )
+
+    def _get_once(
+        self, url: str, params: dict[str, str] | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """One request, its body read in chunks against ``deadline_s`` for the whole of it: a
+        server that drips a byte at a time defeats the per-read timeout, not the deadline."""
+        deadline = time.monotonic() + self.settings.deadline_s
+        chunks: list[bytes] = []
+        with self.client.stream(
+            "GET", url, params=params, headers=headers, timeout=self.settings.timeout_s
+        ) as response:
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                if time.monotonic() > deadline:
+                    raise _DeadlineExceededError(
+                        f"no complete answer within {self.settings.deadline_s:g} s"
+                    )
+            headers_out = {k.lower(): v for k, v in response.headers.items()}
+            return response.status_code, b"".join(chunks), headers_out
+
+
+class _DeadlineExceededError(Exception):
+    """A response took longer than the request's total deadline."""
 
 
 def build_http_client() -> httpx.Client:

@@ -40,8 +40,13 @@ class SourceContext:
     def http(self, probe: bool = False) -> HttpSettings:
         """HTTP settings; a probe (auto mode's first request) fails in seconds, not minutes."""
         if probe and self.settings.source is SourceMode.AUTO:
-            return self.settings.http.model_copy(
-                update={"max_retries": 1, "timeout_s": min(self.settings.http.timeout_s, 10.0)}
+            http = self.settings.http
+            return http.model_copy(
+                update={
+                    "max_retries": 1,
+                    "timeout_s": min(http.timeout_s, 10.0),
+                    "deadline_s": min(http.deadline_s, 15.0),
+                }
             )
         return self.settings.http
 

@@ -123,3 +123,26 @@ def test_rate_limiter_holds_its_rate_across_threads() -> None:
     # 30 acquisitions at 50/s: any window of 11 consecutive ones spans >= 10 intervals.
     assert len(stamps) == 30
     assert min(stamps[i + 10] - stamps[i] for i in range(20)) >= 10 / 50 - 0.01
+
+
+def test_a_server_dripping_bytes_is_cut_off_by_the_total_deadline(tmp_path: Path) -> None:
+    settings = HttpSettings(
+        timeout_s=0.5, deadline_s=0.6, max_retries=1, backoff_base_s=0.01, cache_dir=tmp_path
+    )
+    fetcher = HttpFetcher(build_http_client(), settings, "etl-test/1.0", sleep=lambda _s: None)
+    with replay_server() as server:
+        # Each byte comes well within the 0.5 s read timeout; the whole body would take 10 s.
+        server.script("/drip", Reply(200, b"x" * 100, drip_s=0.1))
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailableError, match="no complete answer within 0.6 s"):
+            fetcher.get(server.url("/drip"))
+    assert time.monotonic() - started < 3.0  # two attempts of 0.6 s, not 2 x 10 s
+
+
+def test_an_api_key_in_the_url_never_reaches_the_error(tmp_path: Path) -> None:
+    with replay_server() as server:
+        server.script("/refuse", Reply(401))
+        with pytest.raises(SourceRefusedError) as info:
+            _fetcher(tmp_path, []).get(server.url("/refuse") + "?apikey=Sentinel-Key-1")
+    assert "Sentinel-Key-1" not in str(info.value)
+    assert "apikey=***" in str(info.value)
