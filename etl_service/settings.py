@@ -118,6 +118,8 @@ class Settings(BaseSettings):
     """The run's sinks in staging order (``etl_service.sinks.AVAILABLE_SINKS``)."""
     run_lock_timeout_s: float = Field(default=0.0, ge=0)
     """How long a run waits for another run on the same database to finish; 0 fails at once."""
+    allow_shrink: bool = False
+    """Load even when a table would shrink by more than ``quality.max_shrink`` (recorded)."""
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     """The largest local input file read (a page, a companyfacts file, a price file)."""
     fault_point: str | None = None

@@ -14,7 +14,13 @@ from pydantic_settings import SettingsError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
-from etl_service.errors import EXIT_CODES, ConfigError, EtlError, TerminatedError
+from etl_service.errors import (
+    EXIT_CODES,
+    ConfigError,
+    DataQualityError,
+    EtlError,
+    TerminatedError,
+)
 from etl_service.redact import environment_secrets, one_line, redact_text
 from etl_service.settings import Settings
 from etl_service.shutdown import raise_on_sigterm
@@ -82,8 +88,10 @@ def _register() -> None:
 
 
 def _safe(exc: BaseException) -> str:
-    """The error's message on one line, without any configured secret."""
-    return redact_text(one_line(exc), environment_secrets(os.environ))
+    """The error's message without any configured secret, on one line unless it is a
+    data-quality report."""
+    text = str(exc) if isinstance(exc, DataQualityError) else one_line(exc)
+    return redact_text(text, environment_secrets(os.environ))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -97,6 +105,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: Sequence[str] | None, debug: bool) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+    except BrokenPipeError:
+        # `etl-service ... | head`: the reader has what it wanted; stop quietly.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_CODES["output closed early (SIGPIPE)"]
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
@@ -106,7 +120,8 @@ def _main(argv: Sequence[str] | None, debug: bool) -> int:
         click.echo("Aborted.", err=True)
         return 130
     except TerminatedError as exc:
-        click.echo(f"stopped: {exc}", err=True)
+        # Fixed text: a codec the signal interrupted rewraps the message ("decoding with ...").
+        click.echo("stopped: terminated by SIGTERM", err=True)
         return exc.exit_code
     except EtlError as exc:
         if debug:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -34,11 +35,31 @@ def write_table(table: pa.Table, fmt: str, out: Path | None) -> None:
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)
         data = sink.getvalue().to_pybytes()
-    if out is None:
+    if out is None or str(out) == "-":
+        if fmt == "parquet" and sys.stdout.isatty():
+            raise click.UsageError("--format parquet is binary: redirect stdout or use --out PATH")
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(out)
+    write_file(out, data)
+
+
+def write_file(out: Path, data: bytes) -> None:
+    """Write ``data`` to ``out``: a regular file is replaced atomically (through a symlink,
+    which stays a link); a device or pipe is written in place, never replaced."""
+    target = out.resolve() if out.is_symlink() else out
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise click.UsageError(f"--out {out}: is a folder")
+        with target.open("wb") as stream:  # /dev/stdout, a FIFO: write, never replace
+            stream.write(data)
+        return
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise click.UsageError(f"--out {out}: cannot write ({exc.strerror or exc})") from None

@@ -105,12 +105,24 @@ def print_summary(report: RunReport, console: Console) -> None:
     help="With --engine spark: local[*], local[N] or spark://HOST:PORT (a standalone "
     "cluster). Default: ETL_SPARK__MASTER or local[*].",
 )
+@click.option(
+    "--allow-shrink",
+    is_flag=True,
+    help="Load even if a table would lose more than ETL_QUALITY__MAX_SHRINK of its rows "
+    "(default 0.5) or become empty; the run records that it was allowed.",
+)
 @click.pass_obj
 def run(
-    settings: Settings, source: str | None, engine_name: str | None, spark_master: str | None
+    settings: Settings,
+    source: str | None,
+    engine_name: str | None,
+    spark_master: str | None,
+    allow_shrink: bool,
 ) -> None:
     """Run the main job: extract, transform, validate, load into the database and the lake."""
     updates: dict[str, object] = {}
+    if allow_shrink:
+        updates["allow_shrink"] = True
     if source:
         updates["source"] = SourceMode(source)
     if engine_name:

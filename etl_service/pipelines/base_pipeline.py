@@ -14,7 +14,12 @@ from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
-from etl_service.errors import DataQualityError, EtlError, StoreUnavailableError
+from etl_service.errors import (
+    DataQualityError,
+    EtlError,
+    StoreUnavailableError,
+    TerminatedError,
+)
 from etl_service.settings import Settings
 from etl_service.shutdown import sigterm_deferred
 from etl_service.src.db import runs
@@ -143,9 +148,12 @@ class BasePipeline(ABC, Generic[RawT, CuratedT]):
             report.status = "succeeded"
         except BaseException as exc:
             report.status = "failed"
-            report.error = (
-                f"{type(exc).__name__}: {exc}" if not isinstance(exc, EtlError) else str(exc)
-            )
+            if isinstance(exc, TerminatedError):  # its text may be rewrapped by a codec
+                report.error = "TerminatedError: terminated by SIGTERM"
+            elif isinstance(exc, EtlError):
+                report.error = str(exc)
+            else:
+                report.error = f"{type(exc).__name__}: {exc}"
             raise
         finally:
             with sigterm_deferred():

@@ -18,6 +18,7 @@ from etl_service.engines.base import Engine
 from etl_service.pipelines.base_pipeline import BasePipeline, RunContext, RunReport
 from etl_service.sinks import RunOutputs, Sink, write_all
 from etl_service.src.adapters.sources import Sources
+from etl_service.src.db.queries import loaded_row_counts
 from etl_service.src.models.quality import CheckResult
 from etl_service.src.models.records import Rejected
 from etl_service.src.models.schemas import (
@@ -27,7 +28,7 @@ from etl_service.src.models.schemas import (
     arrow_schema,
 )
 from etl_service.src.transforms.curate import Curated, SourceTables, aggregate, curate
-from etl_service.src.transforms.quality import evaluate
+from etl_service.src.transforms.quality import evaluate, shrink_results
 from etl_service.src.transforms.sql_runner import SqlSession
 
 
@@ -128,12 +129,30 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
             spec.name: self.engine.conform(spec, gated[spec.name]) for spec in CURATED_TABLES
         }
         curated.rejected += outcome.quarantined + aggregates.quarantined
-        results = outcome.results + aggregates.results
+        results = outcome.results + aggregates.results + self._shrinks(curated)
         self.report.warnings += curated.warnings
         for result in results:
             if not result.passed:
                 self.report.warnings.append(
                     f"{result.severity}: {result.rule} on {result.table}: {result.failed} rows"
+                )
+        return results
+
+    def _shrinks(self, curated: Curated) -> list[CheckResult]:
+        """Each curated table against what the last load left in the database."""
+        settings = self.context.settings
+        names = [spec.name for spec in CURATED_TABLES]
+        previous = loaded_row_counts(self.context.engine, names)
+        current = {n: self.engine.num_rows(curated.tables[n]) for n in names if n in previous}
+        results = shrink_results(
+            previous, current, settings.quality.max_shrink, allowed=settings.allow_shrink
+        )
+        for result in results:
+            if not result.passed and settings.allow_shrink:
+                sample = result.samples[0]
+                self.report.warnings.append(
+                    f"{result.table} shrinks from {sample['previous_rows']} to "
+                    f"{sample['new_rows']} rows, allowed by --allow-shrink"
                 )
         return results
 

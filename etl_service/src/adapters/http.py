@@ -187,8 +187,7 @@ class HttpFetcher:
                 wait = min(wait, self.settings.backoff_max_s)
             self.sleep(wait if wait is not None else self._backoff(attempt))
         raise SourceUnavailableError(
-            f"{shown}: gave up after {self.settings.max_retries + 1} attempts; "
-            f"last: {last_problem}"
+            f"{shown}: gave up after {self.settings.max_retries + 1} attempts; last: {last_problem}"
         )
 
     def _get_once(

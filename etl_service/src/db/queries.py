@@ -160,3 +160,14 @@ def membership_spans(engine: sa.Engine, ticker: str) -> list[dict[str, Any]]:
             .order_by(_membership.c.valid_from)
         )
         return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def loaded_row_counts(engine: sa.Engine, tables: Sequence[str]) -> dict[str, int]:
+    """Rows per table as the last load left them (tables not created yet are left out)."""
+    existing = set(sa.inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        return {
+            name: int(conn.execute(sa.text(f'SELECT count(*) FROM "{name}"')).scalar_one())
+            for name in tables
+            if name in existing
+        }

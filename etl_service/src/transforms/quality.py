@@ -198,3 +198,37 @@ def evaluate(
             )
             engine.register(rule.table, kept[rule.table])
     return QualityOutcome(results, kept, quarantined)
+
+
+SHRINK_RULE = "no_shrink"
+
+
+def shrink_results(
+    previous: Mapping[str, int],
+    current: Mapping[str, int],
+    max_shrink: float,
+    allowed: bool = False,
+) -> list[CheckResult]:
+    """One ``no_shrink`` result per table loaded before: failed (by the rows it would lose)
+    when the new load is empty or smaller by more than ``max_shrink`` of the previous rows.
+
+    Critical unless ``allowed`` (``--allow-shrink``), when it is a warning the run records.
+    """
+    severity = Severity.WARNING if allowed else Severity.CRITICAL
+    results = []
+    for table, before in sorted(previous.items()):
+        if table not in current or before == 0:
+            continue
+        after = current[table]
+        shrinks = after == 0 or after < before * (1 - max_shrink)
+        results.append(
+            CheckResult(
+                SHRINK_RULE,
+                table,
+                severity,
+                failed=before - after if shrinks else 0,
+                checked=before,
+                samples=[{"previous_rows": before, "new_rows": after}] if shrinks else [],
+            )
+        )
+    return results

@@ -329,3 +329,37 @@ def test_former_members_have_a_row_and_a_history(loaded: Settings) -> None:
         ("2018-06-07", "2022-11-01")
     ]
     assert [s["ticker"] for s in queries.membership_spans(engine, "META")] == ["FB", "META"]
+
+
+@pytest.mark.unit
+def test_a_load_that_would_empty_a_table_is_refused_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = snapshot_settings(tmp_path)
+    assert _run(full) == 0
+    engine = create_engine(full.database_url_value)
+    before = checksums(engine)
+    assert before["quarterly_reports"][0] == 143
+
+    empty = tmp_path / "no_companies"
+    empty.mkdir()  # a bulk folder with no company file: the source yields nothing
+    shrinking = snapshot_settings(tmp_path, sec={"bulk_path": empty})
+    capsys.readouterr()
+    assert _run(shrinking) == EXIT_CODES["data quality"]
+    err = capsys.readouterr().err
+    assert "no_shrink on quarterly_reports: 143 of 143 rows" in err
+    assert "'previous_rows': 143, 'new_rows': 0" in err
+    assert checksums(engine) == before
+    assert sorted(r[3] for r in table_rows(engine, "pipeline_runs")) == ["failed", "succeeded"]
+
+    assert _run(shrinking, "--allow-shrink") == 0
+    after = checksums(engine)
+    assert after["quarterly_reports"] == before["quarterly_reports"]  # merged: rows are kept
+    assert (before["sector_aggregates"][0], after["sector_aggregates"][0]) == (215, 0)
+    with engine.connect() as conn:
+        warnings: object = conn.execute(
+            sa.text("SELECT warnings FROM pipeline_runs ORDER BY started_at DESC LIMIT 1")
+        ).scalar_one()
+    assert "sector_aggregates shrinks from 215 to 0 rows, allowed by --allow-shrink" in str(
+        warnings
+    )
