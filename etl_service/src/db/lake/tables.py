@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -401,7 +401,7 @@ class Lake:
         rows = []
         for table in self._tables():
             snapshot = table.current_snapshot()
-            summary = snapshot.summary if snapshot and snapshot.summary else {}
+            summary: Mapping[str, Any] = snapshot.summary if snapshot and snapshot.summary else {}
             rows.append(
                 {
                     "table": ".".join(table.name()[-2:]),
@@ -421,12 +421,12 @@ class Lake:
         current = table.current_snapshot()
         rows = []
         for snapshot in sorted(table.snapshots(), key=lambda s: s.timestamp_ms):
-            summary = snapshot.summary or {}
+            summary: Mapping[str, Any] = snapshot.summary or {}
             rows.append(
                 {
                     "snapshot_id": snapshot.snapshot_id,
                     "committed_at": _time(snapshot.timestamp_ms),
-                    "operation": str(summary.operation) if snapshot.summary else None,
+                    "operation": snapshot.summary.operation.value if snapshot.summary else None,
                     "rows": int(summary.get("total-records", 0)),
                     "added_rows": int(summary.get("added-records", 0)),
                     "run_id": summary.get(RUN_PROPERTY),
