@@ -1,8 +1,8 @@
 """Snapshot expiry that also removes the files only the expired snapshots referenced.
 
 pyiceberg's ``expire_snapshots`` drops snapshots from the metadata but leaves their files.
-Here a file is deleted only when an expired snapshot reached it and, after the expiry
-commit, no remaining snapshot does. Staged files of a concurrent run are reached by no
+Here a file is deleted only when an expired snapshot's manifests name it and, after the
+expiry commit, no remaining snapshot reads it. Staged files of a concurrent run are reached by no
 snapshot at all, and a concurrent commit never references a file of an older snapshot than
 its own base (the current one, which is never expired), so neither is touched.
 """
@@ -37,7 +37,7 @@ def expire_older_than(table: Table, cutoff: datetime) -> int:
     ]
     if not old:
         return 0
-    doomed = reachable_files(table.io, old)
+    doomed = reachable_files(table.io, old, live_only=False)
     try:
         table.maintenance.expire_snapshots().by_ids([s.snapshot_id for s in old]).commit()
     except CommitFailedException:
@@ -47,19 +47,26 @@ def expire_older_than(table: Table, cutoff: datetime) -> int:
     for path in sorted(doomed - kept):
         try:
             table.io.delete(path)
+        except FileNotFoundError:
+            pass  # an older expiry removed it (the manifests still record it as deleted)
         except OSError:
             logger.warning("could not delete %s of an expired snapshot", path)
     logger.info("expired %d snapshot(s) of %s", len(old), ".".join(table.name()))
     return len(old)
 
 
-def reachable_files(io: FileIO, snapshots: Iterable[Snapshot]) -> set[str]:
-    """Every manifest list, manifest and data file the ``snapshots`` reference."""
+def reachable_files(io: FileIO, snapshots: Iterable[Snapshot], live_only: bool = True) -> set[str]:
+    """The manifest lists, manifests and data files of ``snapshots``.
+
+    Args:
+        live_only: only the data files the snapshots read, not those their manifests
+            record as deleted (which an older snapshot read).
+    """
     found: set[str] = set()
     for snapshot in snapshots:
         found.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(io):
             found.add(manifest.manifest_path)
-            entries = manifest.fetch_manifest_entry(io, discard_deleted=False)
+            entries = manifest.fetch_manifest_entry(io, discard_deleted=live_only)
             found.update(entry.data_file.file_path for entry in entries)
     return found
