@@ -141,7 +141,7 @@ def test_an_added_column_evolves_the_table_and_a_breaking_change_is_refused(
     assert _revenues(lake, first_at) == [1, 2, 3]  # the old files read under the new schema
 
     dropped = replace(wider, columns=wider.columns[:3])
-    with pytest.raises(IncompatibleSchemaError, match="lake table sp500.reports: column note"):
+    with pytest.raises(IncompatibleSchemaError, match=r"lake table sp500\.reports: column note"):
         lake.publish(Zone.CURATED, dropped, _table(8))
     retyped = replace(
         wider, columns=(*wider.columns[:2], Column("revenue", ColumnType.FLOAT64), wider.columns[3])
