@@ -91,7 +91,8 @@ def build_pipeline(
 ) -> Iterator[CurationPipeline]:
     """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
 
-    Before any work the database is reached and migrated, the lake is shown writable,
+    Before any work the database is reached and migrated, the lake is shown writable and
+    its catalog reachable,
     the engine checks its own prerequisites and the run lock is taken (waiting up to
     ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); runs whose process died are marked
     abandoned. What the function builds
@@ -114,6 +115,7 @@ def build_pipeline(
     database = database or connected_engine(settings.database_url_value)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
+    lake.ensure_namespaces()  # the catalog is configured and reachable
     with ExitStack() as stack:
         engine = stack.enter_context(load_engine(settings.engine, settings, spark))
         engine.check(database, lake)

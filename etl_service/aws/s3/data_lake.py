@@ -5,7 +5,7 @@ only when they differ, so a second call changes nothing and says so. The aspects
 versioning; default encryption (SSE-S3, or SSE-KMS with a bucket key); a full public
 access block; lifecycle (the raw zone to Standard-IA and then Glacier, expiry of
 noncurrent versions and of abandoned multipart uploads under the lake prefix; lifecycle
-rules of other IDs are kept); optional replication of the lake prefix; and the Glue
+rules of other IDs are kept); optional replication of the bucket; and the Glue
 databases of the catalog. Iceberg data files stay in Standard: readers need them at once.
 """
 
@@ -125,7 +125,11 @@ def lifecycle_rules(lake: DataLakeBucket) -> list[dict[str, Any]]:
 
 
 def replication_configuration(lake: DataLakeBucket) -> dict[str, Any] | None:
-    """The intended replication of the lake prefix, or None when none is configured."""
+    """The intended replication of the bucket, or None when none is configured.
+
+    The whole bucket is replicated (give the lake a bucket of its own): the raw payloads,
+    the Iceberg files and their metadata only make sense together.
+    """
     if not lake.replication_bucket_arn or not lake.replication_role_arn:
         return None
     return {
@@ -134,7 +138,7 @@ def replication_configuration(lake: DataLakeBucket) -> dict[str, Any] | None:
             {
                 "ID": REPLICATION_RULE,
                 "Priority": 1,
-                "Filter": {"Prefix": lake.under()},
+                "Filter": {"Prefix": ""},
                 "Status": "Enabled",
                 "DeleteMarkerReplication": {"Status": "Disabled"},
                 "Destination": {"Bucket": lake.replication_bucket_arn},
@@ -273,7 +277,7 @@ def _replication(s3: S3Client, lake: DataLakeBucket) -> str | None:
         return None
     configuration: Any = wanted
     s3.put_bucket_replication(Bucket=lake.bucket, ReplicationConfiguration=configuration)
-    return f"replicating {lake.under() or 'the bucket'} to {lake.replication_bucket_arn}"
+    return f"replicating the bucket to {lake.replication_bucket_arn}"
 
 
 def _databases(lake: DataLakeBucket) -> list[tuple[str, str]]:
