@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
+from etl_service.errors import InputError
 from etl_service.src.db.lake import Lake
 from etl_service.src.db.tables import TABLES, metadata
 from etl_service.src.models.schemas import CURATED_TABLES, Zone
@@ -27,7 +28,11 @@ def database_as_of(lake: Lake, when: datetime) -> sa.Engine:
     metadata.create_all(engine, tables=tables)
     with engine.begin() as conn:
         for spec in CURATED_TABLES:
-            rows = lake.read(Zone.CURATED, spec.name, when).select(spec.column_names).to_pylist()
+            try:
+                past = lake.read(Zone.CURATED, spec.name, when)
+            except InputError:
+                continue  # not in the lake (a lake-less or older run): no rows
+            rows = past.select(spec.column_names).to_pylist()
             if rows:
                 conn.execute(TABLES[spec.name].insert(), rows)
     logger.info("querying the lake %s as of %s", lake.uri, when.isoformat())
