@@ -157,7 +157,7 @@ def test_a_run_writes_iceberg_tables_registered_in_glue(
         assert parameters["table_type"] == "ICEBERG"
         assert parameters["metadata_location"].startswith(f"{glue_lake.lake_uri}/curated/")
         with database.connect() as conn:
-            rows = conn.execute(sa.text(f"SELECT count(*) FROM {spec.name}")).scalar_one()
+            rows: int = conn.execute(sa.text(f"SELECT count(*) FROM {spec.name}")).scalar_one()
         assert catalog.load_table((namespace, spec.name)).scan().count() == rows, spec.name
     processed = f"{namespace}_processed"
     assert glue.get_database(Name=processed)["Database"]["LocationUri"].endswith("/processed")

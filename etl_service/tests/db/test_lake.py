@@ -89,7 +89,7 @@ def _contract(lake: Lake) -> None:
     ]
     table = lake.load(Zone.CURATED, "reports")
     canonical = _table(10).cast(arrow_schema(REPORTS))
-    assert table.current_snapshot().summary[HASH_PROPERTY] == content_hash(canonical)  # type: ignore[union-attr]
+    assert table.current_snapshot().summary[HASH_PROPERTY] == content_hash(canonical)  # type: ignore[union-attr, index]
     assert [f.name for f in table.spec().fields] == ["fiscal_year"]
     for task in table.scan().plan_files():  # one partition value per file
         years = pq.read_table(table.io.new_input(task.file.file_path).open()).column(1)
@@ -271,7 +271,7 @@ def test_s3_lake_contract_on_moto(moto: MotoServer, tmp_path: Path) -> None:
     _contract(lake)
     table = lake.load(Zone.CURATED, "reports")
     assert table.location() == f"s3://{bucket}/sp500/curated/reports"
-    assert table.current_snapshot().summary[RUN_PROPERTY] == "run-3"  # type: ignore[union-attr]
+    assert table.current_snapshot().summary[RUN_PROPERTY] == "run-3"  # type: ignore[union-attr, index]
 
 
 @pytest.mark.unit

@@ -102,7 +102,7 @@ def test_the_embedded_catalog_holds_every_curated_table_with_the_database_rows(
     for spec in CURATED_TABLES:
         table = catalog.load_table(f"sp500.{spec.name}")
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(f"SELECT count(*) FROM {spec.name}")).scalar_one()
+            rows: int = conn.execute(sa.text(f"SELECT count(*) FROM {spec.name}")).scalar_one()
         assert table.scan().count() == rows, spec.name
         assert table.location() == f"file://{lake_root}/curated/{spec.name}"
     reports = catalog.load_table("sp500.quarterly_reports")
