@@ -49,3 +49,32 @@ def test_queries_read_the_lake_as_of_a_snapshot_or_a_time(
     assert "no table of the lake" in capsys.readouterr().err
     both = ["query", "sectors", "--as-of-snapshot", "7", "--as-of", "2000-01-01"]
     assert main(both) == 4
+
+
+def test_lake_commands_set_up_list_and_show_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ETL_LAKE_URI", str(tmp_path / "lake"))
+    assert main(["lake", "setup"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "changed: created namespace sp500",
+        "changed: created namespace sp500_processed",
+    ]
+    assert main(["lake", "setup"]) == 0
+    assert "nothing to change" in capsys.readouterr().out
+    lake = open_lake(str(tmp_path / "lake"))
+    lake.publish(Zone.CURATED, COMPANIES, _companies("Energy"), "run-1")
+    second = lake.publish(Zone.CURATED, COMPANIES, _companies("Energy", "Energy"), "run-2")
+    assert main(["lake", "history", "companies", "--format", "json"]) == 0
+    history = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(h["run_id"], h["rows"], h["current"]) for h in history] == [
+        ("run-1", 1, False),
+        ("run-2", 2, True),
+    ]
+    assert history[1]["snapshot_id"] == second.snapshot_id
+    assert main(["lake", "tables", "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("table,snapshot_id,committed_at,rows,files,snapshots,location")
+    assert lines[1].startswith(f"sp500.companies,{second.snapshot_id},")
+    assert main(["lake", "history", "nope"]) == 4
+    assert "has no curated table nope" in capsys.readouterr().err
