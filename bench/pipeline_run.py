@@ -185,7 +185,7 @@ def run_once(
             settings = bench_settings(root, url, data.companies.num_rows, spark is not None)
             lake = build_lake(settings)
             sources = SyntheticSources(
-                settings, client, RawArchive(lake.path(Zone.RAW), lake.fs), data
+                settings, client, RawArchive(lake.fs_path(Zone.RAW), lake.fs), data
             )
             with build_pipeline(settings, spark=spark, database=engine, sources=sources) as pipe:
                 release_memory()

@@ -101,6 +101,10 @@ class LoadError(EtlError, TerminalError):
     exit_code = 7
 
 
+class IncompatibleSchemaError(LoadError):
+    """A lake table cannot take the canonical schema without breaking its readers."""
+
+
 class EngineError(EtlError, TerminalError):
     """A compute engine (Spark, DuckDB) failed to start or run."""
 

@@ -93,6 +93,33 @@ class WikipediaHistorySettings(BaseModel):
     api_url: str = "https://en.wikipedia.org/w/api.php"
 
 
+class CatalogSettings(BaseModel):
+    """The Iceberg catalog that holds the lake's tables."""
+
+    type: str = "sql"
+    """``sql`` (embedded; SQLite at ``<lake>/catalog.db`` by default) or ``glue``."""
+    namespace: str = "sp500"
+    """The namespace (Glue database) of the curated tables; ``<namespace>_processed`` holds
+    the processed zone."""
+    uri: SecretStr | None = None
+    """The SQL catalog's database URL; needed when the lake is not a local folder."""
+    snapshot_retention_days: float = Field(default=30.0, ge=0)
+    """Snapshots older than this are expired after each commit; the current one is kept."""
+
+
+class BucketSettings(BaseModel):
+    """How ``etl-service lake setup`` configures the S3 bucket of an ``s3://`` lake."""
+
+    kms_key_id: str | None = None
+    """Default encryption with this KMS key; unset: SSE-S3."""
+    raw_infrequent_access_days: int = Field(default=30, ge=30)
+    raw_archive_days: int = Field(default=90, ge=1)
+    noncurrent_version_expiry_days: int = Field(default=30, ge=1)
+    replication_bucket_arn: str | None = None
+    """Replicate the lake to this bucket (needs ``replication_role_arn``); unset: none."""
+    replication_role_arn: str | None = None
+
+
 class Settings(BaseSettings):
     """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
 
@@ -139,6 +166,8 @@ class Settings(BaseSettings):
     aws_access_key_id: SecretStr | None = None
     aws_secret_access_key: SecretStr | None = None
 
+    catalog: CatalogSettings = CatalogSettings()
+    bucket: BucketSettings = BucketSettings()
     http: HttpSettings = HttpSettings()
     sec: SecSettings = SecSettings()
     snowflake: SnowflakeSettings = SnowflakeSettings()

@@ -2,7 +2,7 @@
 
 ECS and Glue send SIGTERM some seconds before SIGKILL. Raising ``TerminatedError`` from the
 handler unwinds the run like any failure: the pipeline records it as ``failed``, staged lake
-versions are discarded and the run lock's context manager releases the lock. Only entry
+files are discarded and the run lock's context manager releases the lock. Only entry
 points install the handler; ``sigterm_deferred`` is harmless without it.
 """
 

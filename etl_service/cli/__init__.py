@@ -79,10 +79,11 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _register() -> None:
-    from etl_service.cli import db, extract, query, run
+    from etl_service.cli import db, extract, lake, query, run
 
     cli.add_command(db.db)
     cli.add_command(extract.extract)
+    cli.add_command(lake.lake)
     cli.add_command(run.run)
     cli.add_command(query.query)
 

@@ -49,13 +49,16 @@ class Engine(Protocol):
         """Fail before any work when this engine cannot reach ``database`` or write ``lake``.
 
         Raises:
-            ConfigError: a driver is missing, or the lake's storage is not one it writes.
+            ConfigError: a driver is missing.
         """
 
     def write_parquet(
         self, lake: Lake, frame: Any, folder: str, partition_by: Sequence[str]
     ) -> None:
-        """Write ``frame`` as Parquet files into the new lake folder ``folder``.
+        """Write ``frame`` as Parquet files into the new lake folder URI ``folder``.
+
+        Each file of a partitioned table holds one value of ``partition_by`` and keeps the
+        partition columns (the Iceberg commit reads the value from the file's statistics).
 
         Raises:
             LoadError: the files could not be written.

@@ -46,12 +46,26 @@ PIPELINES: dict[str, type[CurationPipeline]] = {
 
 
 def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
-    """The lake of the settings: a local folder, or S3 through the configured endpoint."""
-    if settings.lake_uri.startswith("s3://"):
-        from etl_service.aws.s3.filesystem import s3_filesystem
+    """The lake of the settings: a local folder, or S3 through the configured endpoint, with
+    its catalog (embedded SQL, or Glue through a client of ``boto3_session``)."""
+    glue_client = None
+    if settings.catalog.type == "glue":
+        from etl_service.aws.session import boto3_session as new_session
+        from etl_service.aws.session import client
 
-        return open_lake(settings.lake_uri, s3_filesystem(settings, boto3_session))
-    return open_lake(settings.lake_uri)
+        boto3_session = boto3_session or new_session(settings)
+        glue_client = client(boto3_session, "glue", settings.aws_endpoint_url)
+    if settings.lake_uri.startswith("s3://"):
+        from etl_service.aws.s3.filesystem import iceberg_io_properties, s3_filesystem
+
+        return open_lake(
+            settings.lake_uri,
+            settings.catalog,
+            s3=s3_filesystem(settings, boto3_session),
+            io_properties=iceberg_io_properties(settings, boto3_session),
+            glue_client=glue_client,
+        )
+    return open_lake(settings.lake_uri, settings.catalog, glue_client=glue_client)
 
 
 def build_sources(
@@ -61,7 +75,7 @@ def build_sources(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Sources:
     """The run's sources, archiving raw payloads in the lake's raw zone."""
-    return Sources(settings, http_client, RawArchive(lake.path(Zone.RAW), lake.fs), progress)
+    return Sources(settings, http_client, RawArchive(lake.fs_path(Zone.RAW), lake.fs), progress)
 
 
 @contextmanager
@@ -77,7 +91,8 @@ def build_pipeline(
 ) -> Iterator[CurationPipeline]:
     """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
 
-    Before any work the database is reached and migrated, the lake is shown writable,
+    Before any work the database is reached and migrated, the lake is shown writable and
+    its catalog reachable,
     the engine checks its own prerequisites and the run lock is taken (waiting up to
     ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); runs whose process died are marked
     abandoned. What the function builds
@@ -100,6 +115,7 @@ def build_pipeline(
     database = database or connected_engine(settings.database_url_value)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
+    lake.ensure_namespaces()  # the catalog is configured and reachable
     with ExitStack() as stack:
         engine = stack.enter_context(load_engine(settings.engine, settings, spark))
         engine.check(database, lake)

@@ -6,7 +6,7 @@ Run it with ``etl-service run --engine spark [--spark-mode MASTER]`` or
 ``etl_service.pipelines.compose.build_pipeline(settings, engine="spark", spark=...)``.
 
 Curation and the quality rules run the shared SQL on Spark SQL, and the curated tables stay
-DataFrames to the end: Spark writes the lake versions, and PostgreSQL is loaded through
+DataFrames to the end: Spark writes the lake tables' files, and PostgreSQL is loaded through
 Spark JDBC into per-run staging tables merged in one transaction by the loader's
 statements (``etl_service.engines.spark``). A SQLite database has no JDBC driver here, so
 it is loaded from the driver by the Arrow loader, in one transaction as well.

@@ -1,15 +1,15 @@
 """What a sink is, and how a run writes to all of its sinks or to none.
 
 A sink is two-phase. ``stage`` writes everything it can without making it visible (lake
-files in a new version folder, database rows in an open transaction) and returns a
+files no Iceberg snapshot references yet, database rows in an open transaction) and returns a
 ``Staged`` handle; ``Staged.commit`` makes it visible, ``Staged.discard`` removes it.
 
 ``write_all`` stages the sinks in their configured order, then commits them in the reverse
 order: the sink staged last commits first. The database is configured last, so its open
 transaction lasts only while nothing slow happens, and it is the first to commit: it is
 the system of record, and once it has committed the run has happened. The lake then
-publishes its versions, each an atomic manifest switch; if the process dies in between,
-the next run publishes the same content again. A failure before the first commit discards
+commits each table, one atomic Iceberg commit each; if the process dies in between, the
+next run commits the same content again. A failure before the first commit discards
 every staged sink, so nothing is visible anywhere; a SIGTERM during the commits waits until
 they are done.
 """

@@ -1,9 +1,10 @@
-"""The data lake sink: processed and curated zones as new versions, published on commit.
+"""The data lake sink: the processed and curated zones as Iceberg tables.
 
-Curated tables are written by the engine from its own frames (pyarrow on the standard
-engine, the executors on Spark); the processed zone's source tables are Arrow and are
-written from this process. A table whose content digest equals the published one is not
-written again.
+Stage writes each table's Parquet files into a new folder no snapshot references (curated
+tables by the engine from its own frames: pyarrow on the standard engine, the executors on
+Spark; the processed zone's Arrow tables from this process). Commit makes each table's
+files its content in one Iceberg commit per table; a table whose content hash is the
+current snapshot's gets no commit. See ``src.db.lake.tables`` for the commit protocol.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from etl_service.engines.base import Engine
 from etl_service.sinks.base import RunOutputs
-from etl_service.src.db.lake import Lake, Staged
+from etl_service.src.db.lake import Lake, StagedTable
 from etl_service.src.models.schemas import CURATED_TABLES, PROCESSED_TABLES, TableSpec, Zone
 
 if TYPE_CHECKING:
@@ -22,18 +23,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-class _StagedVersions:
-    def __init__(self, lake: Lake, versions: list[Staged]) -> None:
+class _StagedTables:
+    def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.versions = versions
+        self.tables: list[StagedTable] = []
 
     def commit(self) -> None:
-        for version in self.versions:
-            self.lake.commit(version)
+        for index, table in enumerate(self.tables):
+            try:
+                self.lake.commit(table)
+            except BaseException:
+                for later in self.tables[index + 1 :]:
+                    self.lake.discard(later)
+                raise
 
     def discard(self) -> None:
-        for version in self.versions:
-            self.lake.discard(version)
+        for table in self.tables:
+            self.lake.discard(table)
 
 
 class LakeSink:
@@ -41,43 +47,44 @@ class LakeSink:
 
     name = "lake"
 
-    def __init__(self, lake: Lake, engine: Engine) -> None:
+    def __init__(self, lake: Lake, engine: Engine, run_id: str = "") -> None:
         self.lake = lake
         self.engine = engine
+        self.run_id = run_id
 
     @classmethod
     def from_context(cls, context: SinkContext) -> LakeSink:
-        return cls(context.lake, context.engine)
+        return cls(context.lake, context.engine, context.run_id)
 
     def describe(self) -> str:
-        return f"{self.lake.uri}/{Zone.CURATED}"
+        return f"{self.lake.uri} (Iceberg, namespace {self.lake.namespace})"
 
-    def stage(self, outputs: RunOutputs) -> _StagedVersions:
-        staged = _StagedVersions(self.lake, [])
+    def stage(self, outputs: RunOutputs) -> _StagedTables:
+        staged = _StagedTables(self.lake)
         try:
             for spec in PROCESSED_TABLES:
                 table = outputs.processed[spec.name]
-                staged.versions.append(
-                    self.lake.stage(Zone.PROCESSED, spec.name, table, spec.partition_by)
+                staged.tables.append(
+                    self.lake.stage_arrow(Zone.PROCESSED, spec, table, self.run_id)
                 )
             for spec in CURATED_TABLES:
-                staged.versions.append(self._stage_frame(spec, outputs.curated[spec.name]))
+                staged.tables.append(self._stage_frame(spec, outputs.curated[spec.name]))
         except BaseException:
             staged.discard()
             raise
         return staged
 
-    def _stage_frame(self, spec: TableSpec, frame: object) -> Staged:
+    def _stage_frame(self, spec: TableSpec, frame: object) -> StagedTable:
         engine = self.engine
 
         def write(folder: str) -> None:
             engine.write_parquet(self.lake, frame, folder, spec.partition_by)
 
-        return self.lake.stage_written(
+        return self.lake.stage(
             Zone.CURATED,
-            spec.name,
+            spec,
             engine.content_hash(frame),
             engine.num_rows(frame),
             write,
-            spec.partition_by,
+            self.run_id,
         )

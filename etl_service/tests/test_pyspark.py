@@ -6,18 +6,22 @@ import logging
 import subprocess
 import sys
 import time
+import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from pydantic import SecretStr
 from pyspark.sql import SparkSession
 
+from etl_service.aws.session import boto3_session, client
 from etl_service.cli import main
 from etl_service.engines.duckdb import DuckDbSession
 from etl_service.engines.spark import SparkEngine
 from etl_service.engines.spark.jdbc import jdbc_target
+from etl_service.engines.spark.lake_reader import read_lake_table
 from etl_service.engines.spark.session import (
     check_master,
     master_address,
@@ -32,10 +36,11 @@ from etl_service.engines.spark.sql import (
     to_spark,
 )
 from etl_service.errors import EXIT_CODES, ConfigError, EngineError, LoadError, NotInstalledError
-from etl_service.settings import SparkSettings
-from etl_service.src.db.lake import Lake, Staged, open_lake
-from etl_service.src.models.schemas import Zone
-from etl_service.tests.support.services import free_port
+from etl_service.pipelines.compose import build_lake
+from etl_service.settings import CatalogSettings, Settings, SparkSettings
+from etl_service.src.db.lake import Lake, StagedTable, open_lake
+from etl_service.src.models.schemas import Column, ColumnType, TableSpec, Zone
+from etl_service.tests.support.services import MotoServer, free_port
 from etl_service.tests.support.spark import spark_fixture  # noqa: F401
 
 pytestmark = pytest.mark.spark
@@ -249,50 +254,94 @@ def test_shuffle_partitions_follow_the_data(spark: SparkSession) -> None:
     size_shuffle_partitions(spark, 10_000)
 
 
+REPORTS = TableSpec(
+    "reports",
+    (
+        Column("cik", ColumnType.STRING, False),
+        Column("fiscal_year", ColumnType.INT64, False),
+        Column("revenue", ColumnType.INT64),
+    ),
+    key=("cik", "fiscal_year"),
+    doc="A tiny partitioned table.",
+    partition_by=("fiscal_year",),
+)
+ROWS = pa.table({"cik": ["1", "1", "2"], "fiscal_year": [2023, 2024, 2024], "revenue": [1, 2, 3]})
+
+
 def stage_with_spark(
-    lake: Lake, spark: SparkSession, name: str, table: pa.Table, partition_by: list[str]
-) -> Staged:
+    lake: Lake, spark: SparkSession, table: pa.Table, partition_by: tuple[str, ...] | None = None
+) -> StagedTable:
     """Stage ``table`` in the curated zone as the Spark engine's lake sink does."""
+    spec = REPORTS
     engine = SparkEngine(spark, SparkSettings())
     frame = engine.from_arrow(table)
-    return lake.stage_written(
+    return lake.stage(
         Zone.CURATED,
-        name,
+        spec,
         engine.content_hash(frame),
         engine.num_rows(frame),
-        lambda folder: engine.write_parquet(lake, frame, folder, partition_by),
-        partition_by,
+        lambda folder: engine.write_parquet(lake, frame, folder, partition_by or spec.partition_by),
+        "spark-run",
     )
 
 
-def test_spark_written_lake_version_is_invisible_until_committed(
+def test_spark_written_files_become_an_iceberg_snapshot_on_commit(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     lake = open_lake(str(tmp_path / "lake"))
-    table = pa.table(
-        {"cik": ["1", "1", "2"], "fiscal_year": [2023, 2024, 2024], "revenue": [1, 2, 3]}
-    )
-    staged = stage_with_spark(lake, spark, "reports", table, ["fiscal_year"])
-    assert lake.manifest(Zone.CURATED, "reports") is None
-    assert sorted(p.name for p in Path(staged.path).iterdir() if p.is_dir()) == [
-        "fiscal_year=2023",
-        "fiscal_year=2024",
+    staged = stage_with_spark(lake, spark, ROWS)
+    assert lake.load(Zone.CURATED, "reports").current_snapshot() is None
+    assert staged.folder is not None
+    folder = Path(staged.folder.removeprefix("file://"))
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "fiscal_year__partition=2023",
+        "fiscal_year__partition=2024",
     ]
+    assert all(p.suffix == ".parquet" for p in folder.rglob("*") if p.is_file())  # no .crc
     lake.commit(staged)
     back = lake.read(Zone.CURATED, "reports").sort_by("revenue")
-    columns = ["cik", "revenue"]
-    assert back.select(columns).to_pylist() == table.select(columns).to_pylist()
-    assert back.column("fiscal_year").to_pylist() == [2023, 2024, 2024]
-    again = stage_with_spark(lake, spark, "reports", table, ["fiscal_year"])
-    assert (again.changed, again.version) == (False, staged.version)
+    assert back.to_pylist() == ROWS.to_pylist()
+    table = lake.load(Zone.CURATED, "reports")
+    assert sorted(t.file.partition[0] for t in table.scan().plan_files()) == [2023, 2024]
+    again = stage_with_spark(lake, spark, ROWS)
+    assert not again.changed
+    read = read_lake_table(spark, lake, Zone.CURATED, "reports")
+    assert read.columns == ["cik", "fiscal_year", "revenue"]
+    assert sorted(tuple(r) for r in read.collect()) == [
+        ("1", 2023, 1),
+        ("1", 2024, 2),
+        ("2", 2024, 3),
+    ]
 
 
 def test_a_failed_spark_lake_write_leaves_no_files(spark: SparkSession, tmp_path: Path) -> None:
     lake = open_lake(str(tmp_path / "lake"))
-    table = pa.table({"cik": ["1"], "revenue": [1]})
     with pytest.raises(LoadError, match=r"Spark could not write .*reports"):
-        stage_with_spark(lake, spark, "reports", table, ["no_such_column"])
-    assert list((tmp_path / "lake").glob("curated/reports/*")) == []
+        stage_with_spark(lake, spark, ROWS, ("no_such_column",))
+    assert list((tmp_path / "lake").glob("curated/reports/data/*")) == []
+
+
+@pytest.mark.aws
+def test_the_spark_engine_writes_an_s3_lake(
+    spark: SparkSession, moto: MotoServer, tmp_path: Path
+) -> None:
+    settings = Settings(
+        lake_uri=f"s3://spark-{uuid.uuid4().hex[:8]}/sp500",
+        catalog=CatalogSettings(type="glue", namespace=f"spark_{uuid.uuid4().hex[:6]}"),
+        aws_endpoint_url=moto.endpoint_url,
+        aws_region=moto.region,
+        aws_access_key_id=SecretStr(moto.access_key),
+        aws_secret_access_key=SecretStr(moto.secret_key),
+    )
+    bucket = settings.lake_uri.removeprefix("s3://").split("/")[0]
+    client(boto3_session(settings), "s3", moto.endpoint_url).create_bucket(Bucket=bucket)
+    lake = build_lake(settings)
+    lake.commit(stage_with_spark(lake, spark, ROWS))
+    back = lake.read(Zone.CURATED, "reports").sort_by("revenue")
+    assert back.to_pylist() == ROWS.to_pylist()
+    files = lake.data_file_uris(Zone.CURATED, "reports")
+    assert len(files) == 2
+    assert all(f.startswith(f"{settings.lake_uri}/curated/reports/data/") for f in files)
 
 
 @pytest.mark.unit

@@ -1,1 +1,1 @@
-"""S3 data-lake operations: layout, atomic publication, lifecycle."""
+"""S3: access for any endpoint (``filesystem``) and the lake's bucket as code (``data_lake``)."""

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import sqlalchemy as sa
 
-from etl_service.engines.spark.lake_writer import check_spark_writable, content_digest
+from etl_service.engines.spark.lake_writer import content_digest
 from etl_service.engines.spark.lake_writer import write_parquet as spark_write_parquet
 from etl_service.engines.spark.session import size_shuffle_partitions
 from etl_service.engines.spark.sql import (
@@ -80,14 +80,12 @@ class SparkEngine:
         return content_digest(frame)
 
     def check(self, database: sa.Engine, lake: Lake) -> None:
-        """Fail before any work when the JDBC driver jar is missing or Spark cannot write
-        the lake."""
+        """Fail before any work when the JDBC driver jar is missing."""
         if database.dialect.name == "postgresql" and not self.settings.jdbc_jar.is_file():
             raise ConfigError(
                 f"the PostgreSQL JDBC driver {self.settings.jdbc_jar} does not exist: install "
                 "libpostgresql-jdbc-java or set ETL_SPARK__JDBC_JAR"
             )
-        check_spark_writable(lake)
 
     def write_parquet(
         self, lake: Lake, frame: DataFrame, folder: str, partition_by: Sequence[str]

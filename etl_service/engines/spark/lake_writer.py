@@ -1,24 +1,29 @@
-"""Writing lake versions from Spark DataFrames, and their content digest, on the executors.
+"""Writing lake tables' Parquet files from Spark DataFrames, and their content digest.
 
-Spark writes the Parquet files of a table (hive-partitioned like the Arrow writer) into the
-new version folder; ``Lake.stage_written`` keeps it invisible until ``Lake.commit``. No row
-reaches the driver: the digest that decides whether a table changed is computed by the
-executors too. The executors write the folder themselves, so on a cluster of several
-hosts the lake must be on storage they all share.
+Spark writes the files of a table into the staged folder; the lake commits them to the
+Iceberg table through pyiceberg (``Lake.commit``), as ``add_files`` does. No row reaches
+the driver: the digest that decides whether a table changed is computed by the executors.
+A partitioned table is written with a copy of each partition column as the Spark
+partition, so every file holds one partition value and keeps the column itself.
+
+A local lake is written in place. Without the Hadoop S3 connector (not bundled with
+PySpark), an ``s3://`` lake is written to a local folder and uploaded from the driver, so
+the executors and the driver must share that folder (local mode). On AWS Glue 5 the native
+path is Iceberg's own Spark runtime: see the README's "On Spark".
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+import shutil
+import tempfile
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import pyarrow.fs as pafs
-
 from etl_service.engines.spark.session import describe, spark_failures
 from etl_service.engines.spark.sql import spark_errors
-from etl_service.errors import ConfigError, LoadError
+from etl_service.errors import LoadError
 from etl_service.src.db.lake import Lake
 
 if TYPE_CHECKING:
@@ -26,14 +31,7 @@ if TYPE_CHECKING:
 
 ROWS_PER_FILE = 1_000_000
 DIGEST_VERSION = "spark-xxhash64-murmur3-sum-v2"
-
-
-def check_spark_writable(lake: Lake) -> None:
-    """Fail before any work when Spark cannot write this lake (only local folders here)."""
-    if not isinstance(lake.fs, pafs.LocalFileSystem):
-        raise ConfigError(
-            f"the Spark pipeline writes lakes on a local or shared folder, not {lake.uri}"
-        )
+PARTITION_COPY = "{}__partition"
 
 
 def content_digest(frame: DataFrame) -> str:
@@ -63,15 +61,31 @@ def content_digest(frame: DataFrame) -> str:
 def write_parquet(
     lake: Lake, frame: DataFrame, folder: str, partition_by: Sequence[str], rows: int
 ) -> None:
-    """Write ``frame`` (``rows`` rows) as Parquet files into the new folder ``folder``."""
-    check_spark_writable(lake)
+    """Write ``frame`` (``rows`` rows) as Parquet files into the new folder URI ``folder``."""
     files = max(1, math.ceil(rows / ROWS_PER_FILE))
     try:
-        if partition_by:
-            frame = frame.repartition(files, *partition_by)
-            writer = frame.write.mode("errorifexists").partitionBy(*partition_by)
-        else:
-            writer = frame.coalesce(files).write.mode("errorifexists")
-        writer.parquet(f"file://{folder}")  # Hadoop does not decode %-escapes
+        if folder.startswith("file://"):
+            _write(frame, folder, partition_by, files)  # Hadoop does not decode %-escapes
+            return
+        local = tempfile.mkdtemp(prefix="etl-spark-lake-")
+        try:
+            _write(frame, f"file://{local}/files", partition_by, files)
+            lake.upload(f"{local}/files", folder)
+        finally:
+            shutil.rmtree(local, ignore_errors=True)
     except spark_failures() as exc:
-        raise LoadError(f"Spark could not write {folder} in {lake.uri}: {describe(exc)}") from exc
+        raise LoadError(f"Spark could not write {folder}: {describe(exc)}") from exc
+
+
+def _write(frame: DataFrame, target: str, partition_by: Sequence[str], files: int) -> None:
+    from pyspark.sql import functions as sf
+
+    if partition_by:
+        copies = [PARTITION_COPY.format(c) for c in partition_by]
+        frame = frame.select(
+            "*", *[sf.col(f"`{c}`").alias(k) for c, k in zip(partition_by, copies, strict=True)]
+        )
+        writer = frame.repartition(files, *copies).write.mode("errorifexists").partitionBy(*copies)
+    else:
+        writer = frame.coalesce(files).write.mode("errorifexists")
+    writer.parquet(target)

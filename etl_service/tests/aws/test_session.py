@@ -69,7 +69,7 @@ def test_a_profile_reaches_boto3_clients_and_the_lake_filesystem(
     fs = s3_filesystem(settings)
     assert bucket in _buckets(fs)
     assert bucket not in _buckets(s3_filesystem(keys))
-    open_lake(f"s3://{bucket}/sp500", fs).check_writable()
+    open_lake(f"s3://{bucket}/sp500", s3=fs).check_writable()
 
 
 @pytest.mark.unit

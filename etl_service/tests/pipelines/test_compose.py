@@ -10,10 +10,11 @@ import pytest
 
 from etl_service.cli import main
 from etl_service.pipelines import StandardETLPipeline, build_pipeline
+from etl_service.pipelines.compose import build_lake
 from etl_service.sinks import AVAILABLE_SINKS, RunOutputs, SinkContext
 from etl_service.src.db import queries
 from etl_service.src.db.engine import create_engine
-from etl_service.src.models.schemas import CURATED_TABLES, PROCESSED_TABLES
+from etl_service.src.models.schemas import CURATED_TABLES, PROCESSED_TABLES, Zone
 from etl_service.tests.pipelines.conftest import run_cli, snapshot_settings
 
 pytestmark = pytest.mark.unit
@@ -78,7 +79,8 @@ def test_a_lake_only_run_leaves_the_database_tables_empty(tmp_path: Path) -> Non
     assert report.status == "succeeded"
     engine = create_engine(settings.database_url_value)
     assert queries.sectors(engine) == []
-    assert Path(settings.lake_uri, "curated", "companies", "_current.json").is_file()
+    companies = build_lake(settings).read(Zone.CURATED, "companies")
+    assert companies.num_rows == 503
 
 
 def test_unknown_engine_and_sink_are_configuration_errors(

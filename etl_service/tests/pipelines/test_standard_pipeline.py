@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pyiceberg.catalog.sql import SqlCatalog
 
 from etl_service.cli import main
 from etl_service.errors import EXIT_CODES
@@ -23,7 +24,7 @@ from etl_service.settings import Settings
 from etl_service.snapshot import SEC_COMPANYFACTS
 from etl_service.src.db import queries
 from etl_service.src.db.engine import create_engine
-from etl_service.src.models.schemas import Zone
+from etl_service.src.models.schemas import CURATED_TABLES, Zone
 from etl_service.tests.pipelines.conftest import run_cli as _run
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.support.tables import checksums, table_rows
@@ -92,33 +93,51 @@ def test_sector_query_prints_real_numbers(
 
 
 @pytest.mark.unit
-def test_lake_holds_curated_tables_partitioned_by_fiscal_year(loaded: Settings) -> None:
-    lake = build_lake(loaded)
-    reports = lake.read(Zone.CURATED, "quarterly_reports")
-    companies = lake.read(Zone.CURATED, "companies")
-    assert companies.num_rows == 503
-    manifest = lake.manifest(Zone.CURATED, "quarterly_reports")
-    assert manifest is not None
-    assert manifest["partition_by"] == ["fiscal_year"]
-    assert reports.num_rows == manifest["rows"]
-    closes = lake.read(Zone.PROCESSED, "daily_closes")
+def test_the_embedded_catalog_holds_every_curated_table_with_the_database_rows(
+    loaded: Settings,
+) -> None:
+    lake_root = Path(loaded.lake_uri).absolute()
+    catalog = SqlCatalog("etl", uri=f"sqlite:///{lake_root / 'catalog.db'}")
+    engine = create_engine(loaded.database_url_value)
+    for spec in CURATED_TABLES:
+        table = catalog.load_table(f"sp500.{spec.name}")
+        with engine.connect() as conn:
+            rows: int = conn.execute(sa.text(f"SELECT count(*) FROM {spec.name}")).scalar_one()
+        assert table.scan().count() == rows, spec.name
+        assert table.location() == f"file://{lake_root}/curated/{spec.name}"
+    reports = catalog.load_table("sp500.quarterly_reports")
+    assert [f.name for f in reports.spec().fields] == ["fiscal_year"]
+    closes = catalog.load_table("sp500_processed.daily_closes").scan().to_arrow()
     assert {"AAPL", "NVDA", "BRK.B"} <= set(closes.column("ticker").to_pylist())
+
+
+def _snapshot_ids(settings: Settings) -> dict[str, list[int]]:
+    lake = build_lake(settings)
+    return {
+        row["table"]: [h["snapshot_id"] for h in lake.history(*_zone_and_name(row["table"]))]
+        for row in lake.tables()
+    }
+
+
+def _zone_and_name(qualified: str) -> tuple[Zone, str]:
+    namespace, name = qualified.split(".")
+    return (Zone.PROCESSED if namespace.endswith("_processed") else Zone.CURATED), name
 
 
 @pytest.mark.unit
 def test_second_run_changes_nothing(loaded: Settings) -> None:
     engine = create_engine(loaded.database_url_value)
-    lake = build_lake(loaded)
     before = checksums(engine, None) | {
         "quarantine": checksums(engine, ["quarantine"])["quarantine"]
     }
-    versions = {t: lake.manifest(Zone.CURATED, t)["version"] for t in ("companies", "prices_pe")}  # type: ignore[index]
+    snapshots = _snapshot_ids(loaded)
+    assert len(snapshots) == len(CURATED_TABLES) + 4
     assert _run(loaded) == 0
     after = checksums(engine, None) | {
         "quarantine": checksums(engine, ["quarantine"])["quarantine"]
     }
     assert after == before
-    assert {t: lake.manifest(Zone.CURATED, t)["version"] for t in versions} == versions  # type: ignore[index]
+    assert _snapshot_ids(loaded) == snapshots  # no table got a new snapshot
 
 
 def _only_apple(tmp: Path) -> Path:

@@ -23,7 +23,8 @@ import pytest
 
 from etl_service.errors import EXIT_CODES
 from etl_service.src.db.engine import create_engine
-from etl_service.src.models.schemas import CURATED_TABLES
+from etl_service.src.db.lake import open_lake
+from etl_service.src.models.schemas import CURATED_TABLES, Zone
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.spark.conftest import APPLE, NVIDIA, Stages, assert_same_rows
 from etl_service.tests.support.env import cli_env
@@ -159,5 +160,6 @@ def test_pipeline_runs_on_a_standalone_cluster(
         rows = [dict(zip(spec.column_names, r, strict=True)) for r in table_rows(engine, spec.name)]
         assert_same_rows(spec.name, standard[spec.name].to_pylist(), rows)
     assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE, NVIDIA}
-    assert (tmp_path / "data" / "lake" / "curated" / "prices_pe" / "_current.json").exists()
+    prices = open_lake(str(tmp_path / "data" / "lake")).read(Zone.CURATED, "prices_pe")
+    assert prices.num_rows == standard["prices_pe"].num_rows
     engine.dispose()

@@ -127,10 +127,9 @@ def test_spark_run_loads_postgres_through_jdbc_and_the_lake(
     run = next(r for r in table_rows(engine, "pipeline_runs") if r[0] == apple_only.report.run_id)
     assert (run[3], run[4]) == ("succeeded", "spark")
     reports = apple_only.lake.read(Zone.CURATED, "quarterly_reports")
-    manifest = apple_only.lake.manifest(Zone.CURATED, "quarterly_reports")
-    assert manifest is not None
-    assert manifest["partition_by"] == ["fiscal_year"]
-    assert reports.num_rows == len(apple_reports) == manifest["rows"]
+    table = apple_only.lake.load(Zone.CURATED, "quarterly_reports")
+    assert [f.name for f in table.spec().fields] == ["fiscal_year"]
+    assert reports.num_rows == len(apple_reports) == table.scan().count()
     assert apple_only.lake.read(Zone.PROCESSED, "daily_closes").num_rows > 5000
     assert staging_tables(engine) == []
 
@@ -156,7 +155,7 @@ def test_a_merge_failing_midway_keeps_postgres_and_the_lake_as_they_were(
 ) -> None:
     engine, lake = apple_only.engine, apple_only.lake
     before, versions = checksums(engine), _versions(lake)
-    folders = sorted(p.name for p in Path(lake.root).rglob("v=*"))
+    files = _files(lake)
     with engine.begin() as conn:
         conn.exec_driver_sql(FAIL_ON_PRICES_INSERT)
     try:
@@ -173,7 +172,7 @@ def test_a_merge_failing_midway_keeps_postgres_and_the_lake_as_they_were(
     assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE}
     assert staging_tables(engine) == []
     assert _versions(lake) == versions
-    assert sorted(p.name for p in Path(lake.root).rglob("v=*")) == folders
+    assert _files(lake) == files  # the discarded stage left nothing
 
 
 def test_sqlite_is_loaded_from_the_driver_and_the_lake_written_by_spark(
@@ -192,10 +191,9 @@ def test_sqlite_is_loaded_from_the_driver_and_the_lake_written_by_spark(
         assert_same_rows(spec.name, standard[spec.name].to_pylist(), _rows(engine, spec.name))
         published = sort_by_key(spec, lake.read(Zone.CURATED, spec.name))
         assert_same_table(spec.name, standard[spec.name], published)
-    folder = Path(lake.path(Zone.CURATED, "quarterly_reports"))
-    partitions = {p.name for p in folder.glob("v=*/*") if p.is_dir()}
+    reports = lake.load(Zone.CURATED, "quarterly_reports").scan().plan_files()
     years = set(standard["quarterly_reports"].column("fiscal_year").to_pylist())
-    assert partitions == {f"fiscal_year={y}" for y in years}
+    assert {task.file.partition[0] for task in reports} == years
 
 
 def test_unreachable_database_fails_before_any_work_and_publishes_nothing(
@@ -209,9 +207,7 @@ def test_unreachable_database_fails_before_any_work_and_publishes_nothing(
         pipeline(settings, spark),
     ):
         pytest.fail("no pipeline without its database")
-    lake = build_lake(settings)
-    assert lake.manifest(Zone.CURATED, "companies") is None
-    assert list(Path(lake.root).rglob("v=*")) == []
+    assert not (settings.data_dir / "lake").exists()
 
 
 def test_run_with_the_database_down_is_a_clear_error_with_no_writes(
@@ -269,13 +265,13 @@ def _rows(engine: sa.Engine, name: str) -> list[dict[str, object]]:
     return [dict(zip(spec.column_names, row, strict=True)) for row in table_rows(engine, name)]
 
 
-def _versions(lake: Lake) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for zone in (Zone.PROCESSED, Zone.CURATED):
-        for folder in Path(lake.path(zone)).iterdir():
-            manifest = lake.manifest(zone, folder.name)
-            out[f"{zone}/{folder.name}"] = manifest["version"] if manifest else None
-    return out
+def _versions(lake: Lake) -> dict[str, tuple[int | None, int]]:
+    """Each lake table's current snapshot and number of snapshots."""
+    return {t["table"]: (t["snapshot_id"], t["snapshots"]) for t in lake.tables()}
+
+
+def _files(lake: Lake) -> list[str]:
+    return sorted(str(p) for p in Path(lake.root.removeprefix("file://")).rglob("*.parquet"))
 
 
 def _keep_logging(monkeypatch: pytest.MonkeyPatch) -> None:
