@@ -79,13 +79,14 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _register() -> None:
-    from etl_service.cli import db, extract, lake, query, run
+    from etl_service.cli import db, extract, lake, query, recover, run
 
     cli.add_command(db.db)
     cli.add_command(extract.extract)
     cli.add_command(lake.lake)
     cli.add_command(run.run)
     cli.add_command(query.query)
+    cli.add_command(recover.recover)
 
 
 def _safe(exc: BaseException) -> str:

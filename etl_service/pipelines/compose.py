@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
+from etl_service import faults
 from etl_service.engines import load_engine
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.recovery import recover
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.pipelines.standard_pipeline import StandardETLPipeline
 from etl_service.settings import Settings
@@ -30,7 +32,7 @@ from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake, open_lake
-from etl_service.src.db.run_lock import mark_abandoned, run_lock
+from etl_service.src.db.run_lock import run_lock
 from etl_service.src.models.schemas import Zone
 
 if TYPE_CHECKING:
@@ -79,6 +81,20 @@ def build_sources(
 
 
 @contextmanager
+def recovery_session(
+    settings: Settings, boto3_session: Any | None = None
+) -> Iterator[tuple[sa.Engine, Lake]]:
+    """The database and the lake, migrated and under the run lock, for ``recover``."""
+    database = connected_engine(settings.database_url_value, create=False)
+    lake = build_lake(settings, boto3_session)
+    with run_lock(
+        database, settings.data_dir / "run.lock", uuid.uuid4().hex, settings.run_lock_timeout_s
+    ):
+        migrate.upgrade(database)
+        yield database, lake
+
+
+@contextmanager
 def build_pipeline(
     settings: Settings,
     *,
@@ -94,8 +110,8 @@ def build_pipeline(
     Before any work the database is reached and migrated, the lake is shown writable and
     its catalog reachable,
     the engine checks its own prerequisites and the run lock is taken (waiting up to
-    ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); runs whose process died are marked
-    abandoned. What the function builds
+    ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); a run whose process died is finished or
+    cleaned up after (``recovery.recover``). What the function builds
     (a Spark session, the HTTP client) is closed when the block ends; what it is handed
     stays open.
 
@@ -112,6 +128,7 @@ def build_pipeline(
         ConfigError, StoreUnavailableError, EngineError, NotInstalledError: before any
             work, when something the run needs is missing or unreachable.
     """
+    faults.arm(settings.fault_point)
     database = database or connected_engine(settings.database_url_value)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
@@ -123,9 +140,7 @@ def build_pipeline(
         lock_file = settings.data_dir / "run.lock"
         stack.enter_context(run_lock(database, lock_file, run_id, settings.run_lock_timeout_s))
         migrate.upgrade(database)
-        abandoned = mark_abandoned(database)
-        if abandoned:
-            logger.warning("%d earlier run(s) had been killed; marked abandoned", abandoned)
+        recover(database, lake)  # a run killed between the database and the lake
         if sources is None:
             client = http_client or stack.enter_context(build_http_client())
             sources = build_sources(settings, lake, client, progress)

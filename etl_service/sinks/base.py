@@ -8,8 +8,11 @@ files no Iceberg snapshot references yet, database rows in an open transaction) 
 order: the sink staged last commits first. The database is configured last, so its open
 transaction lasts only while nothing slow happens, and it is the first to commit: it is
 the system of record, and once it has committed the run has happened. The lake then
-commits each table, one atomic Iceberg commit each; if the process dies in between, the
-next run commits the same content again. A failure before the first commit discards
+commits each table, one atomic Iceberg commit each. What the lake will commit is written in
+the database's own transaction (``Journal``), so if the process dies in between, the next
+run, or ``etl-service recover``, rolls the lake forward to the committed database; a run
+whose database load never committed leaves only staged files, which recovery removes. A
+failure before the first commit discards
 every staged sink, so nothing is visible anywhere; a SIGTERM during the commits waits until
 they are done.
 """
@@ -19,10 +22,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
+from etl_service import faults
 from etl_service.errors import LoadError
 from etl_service.shutdown import sigterm_deferred
 
@@ -57,6 +61,25 @@ class Staged(Protocol):
         """Remove the change; never raises for what is already gone."""
 
 
+@runtime_checkable
+class JournaledChange(Protocol):
+    """A staged change that can say what its commit will do, so it can be finished later."""
+
+    def intents(self) -> list[dict[str, Any]]:
+        """One row per commit still to make (``commit_journal`` columns)."""
+
+
+@runtime_checkable
+class Journal(Protocol):
+    """A staged change that records the other sinks' intents in its own commit."""
+
+    def record(self, intents: Sequence[dict[str, Any]]) -> None:
+        """Write ``intents`` so that they become durable exactly when this change commits."""
+
+    def settle(self) -> None:
+        """Mark the recorded intents done (every sink has committed)."""
+
+
 class Sink(Protocol):
     """A destination of a run's tables."""
 
@@ -74,32 +97,49 @@ class Sink(Protocol):
 
 
 def write_all(sinks: Sequence[Sink], outputs: RunOutputs) -> None:
-    """Stage every sink in order, then commit in reverse order; all or nothing until then."""
+    """Stage every sink in order, then commit in reverse order; all or nothing until then.
+
+    The sink that commits first (the database) records, in its own commit, what the others
+    will commit (``Journal``), so a process killed between the commits is finished by the
+    next run's recovery instead of leaving the stores apart.
+    """
     staged: list[tuple[Sink, Staged]] = []
     try:
         for sink in sinks:
             logger.info("staging %s", sink.name)
             staged.append((sink, sink.stage(outputs)))
+        ordered = list(reversed(staged))
+        first = ordered[0][1] if ordered else None
+        if isinstance(first, Journal):
+            first.record(
+                [i for _s, p in ordered[1:] if isinstance(p, JournaledChange) for i in p.intents()]
+            )
+        faults.reach("before-db-commit")
     except BaseException:
         for _sink, pending in reversed(staged):
             pending.discard()
         raise
-    ordered = list(reversed(staged))
     with sigterm_deferred():  # once the first sink commits, the others follow it
         _commit_in_order(ordered)
+    if isinstance(first, Journal):
+        first.settle()
 
 
 def _commit_in_order(ordered: Sequence[tuple[Sink, Staged]]) -> None:
+    journaled = bool(ordered) and isinstance(ordered[0][1], Journal)
     for index, (sink, pending) in enumerate(ordered):
         try:
             pending.commit()
+            if index == 0:
+                faults.reach("after-db-commit")
         except BaseException as exc:
-            for _later, later_pending in ordered[index + 1 :]:
-                later_pending.discard()
+            if index == 0 or not journaled:  # journaled changes wait for recovery
+                for _later, later_pending in ordered[index + 1 :]:
+                    later_pending.discard()
             if index == 0:
                 raise
             done = ", ".join(s.name for s, _p in ordered[:index])
             raise LoadError(
-                f"{sink.name} could not commit after {done} did: {exc}; the next run "
-                "writes the same content to it again"
+                f"{sink.name} could not commit after {done} did: {exc}; the next run (or "
+                "etl-service recover) finishes it from the journal"
             ) from exc

@@ -8,12 +8,14 @@ and discard end it. Load modes come from each table's ``TableSpec``.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from etl_service.engines.base import Engine
 from etl_service.sinks.base import RunOutputs
+from etl_service.src.db import commit_journal
 from etl_service.src.db.engine import describe
 from etl_service.src.db.loader import OpenLoad, begin_load
 from etl_service.src.models.schemas import CURATED_TABLES, QUARANTINE
@@ -25,11 +27,19 @@ logger = logging.getLogger(__name__)
 
 
 class _OpenTransaction:
-    def __init__(self, load: OpenLoad) -> None:
+    def __init__(self, load: OpenLoad, database: sa.Engine, run_id: str) -> None:
         self.load = load
+        self.database = database
+        self.run_id = run_id
+
+    def record(self, intents: Sequence[dict[str, Any]]) -> None:
+        commit_journal.record(self.load.conn, self.run_id, intents)
 
     def commit(self) -> None:
         self.load.commit()
+
+    def settle(self) -> None:
+        commit_journal.settle(self.database, self.run_id)
 
     def discard(self) -> None:
         self.load.rollback()
@@ -56,4 +66,6 @@ class DatabaseSink:
         frames = {spec.name: outputs.curated[spec.name] for spec in CURATED_TABLES}
         frames[QUARANTINE.name] = outputs.quarantine
         writer = self.engine.database_writer(self.database, self.run_id)
-        return _OpenTransaction(begin_load(self.database, frames, writer))
+        return _OpenTransaction(
+            begin_load(self.database, frames, writer), self.database, self.run_id
+        )

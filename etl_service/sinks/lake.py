@@ -10,11 +10,12 @@ current snapshot's gets no commit. See ``src.db.lake.tables`` for the commit pro
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from etl_service import faults
 from etl_service.engines.base import Engine
 from etl_service.sinks.base import RunOutputs
-from etl_service.src.db.lake import Lake, StagedTable
+from etl_service.src.db.lake import Lake, StagedTable, staged_intent
 from etl_service.src.models.schemas import CURATED_TABLES, PROCESSED_TABLES, TableSpec, Zone
 
 if TYPE_CHECKING:
@@ -28,14 +29,14 @@ class _StagedTables:
         self.lake = lake
         self.tables: list[StagedTable] = []
 
+    def intents(self) -> list[dict[str, Any]]:
+        return [staged_intent(t) for t in self.tables if t.changed]
+
     def commit(self) -> None:
         for index, table in enumerate(self.tables):
-            try:
-                self.lake.commit(table)
-            except BaseException:
-                for later in self.tables[index + 1 :]:
-                    self.lake.discard(later)
-                raise
+            if index:
+                faults.reach("between-lake-tables")
+            self.lake.commit(table)  # on failure the rest stay staged: see write_all
 
     def discard(self) -> None:
         for table in self.tables:
@@ -69,6 +70,7 @@ class LakeSink:
                 )
             for spec in CURATED_TABLES:
                 staged.tables.append(self._stage_frame(spec, outputs.curated[spec.name]))
+                faults.reach("during-staging")
         except BaseException:
             staged.discard()
             raise

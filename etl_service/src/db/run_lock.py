@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -59,28 +59,40 @@ def run_lock(engine: sa.Engine, lock_file: Path, run_id: str, timeout_s: float) 
             yield
 
 
-def mark_abandoned(engine: sa.Engine) -> int:
-    """Mark 'running' runs that no live process holds as 'abandoned'; call under ``run_lock``.
+def mark_abandoned(
+    engine: sa.Engine, loaded: Callable[[Sequence[str]], set[str]] | None = None
+) -> list[str]:
+    """Mark 'running' runs that no live process holds; call under ``run_lock``.
+
+    A run whose database load had committed (``loaded`` says which, from the commit
+    journal) becomes 'committed'; any other becomes 'abandoned', its load rolled back.
 
     Returns:
-        How many runs were marked.
+        The runs marked.
     """
     with engine.begin() as conn:
         query = sa.select(_RUNS.c.run_id).where(_RUNS.c.status == "running")
         running: list[str] = list(conn.execute(query).scalars())
         gone = [run_id for run_id in running if not _is_live(conn, run_id)]
-        if not gone:
-            return 0
-        result = conn.execute(
-            sa.update(_RUNS)
-            .where(_RUNS.c.run_id.in_(gone), _RUNS.c.status == "running")
-            .values(
-                status="abandoned",
-                finished_at=datetime.now(UTC),
-                error="stopped without finishing; the database load is all-or-nothing",
+    if not gone:
+        return []
+    committed = loaded(gone) if loaded else set()
+    with engine.begin() as conn:
+        for run_id in gone:
+            status, error = (
+                ("committed", "killed after its database load committed; recovery finished it")
+                if run_id in committed
+                else (
+                    "abandoned",
+                    "stopped before its database load committed; nothing of it is visible",
+                )
             )
-        )
-        return result.rowcount
+            conn.execute(
+                sa.update(_RUNS)
+                .where(_RUNS.c.run_id == run_id, _RUNS.c.status == "running")
+                .values(status=status, finished_at=datetime.now(UTC), error=error)
+            )
+    return gone
 
 
 def _wait_for(try_once: Callable[[], bool], timeout_s: float) -> bool:

@@ -336,6 +336,25 @@ LOAD_STATE = TableSpec(
     load_mode=None,
 )
 
+LAKE_COMMITS = TableSpec(
+    "lake_commits",
+    (
+        _c("run_id", S, False),
+        _c("zone", S, False, "curated or processed; '*' on the run's own row"),
+        _c("table_name", S, False, "'*' on the row that says the run's database load committed"),
+        _c("digest", S, True, "the content hash the lake table gets"),
+        _c("rows", INT, True),
+        _c("folder", S, True, "the staged folder no snapshot references yet"),
+        _c("files", J, True, "the staged data files, committed as the table's content"),
+        _c("status", S, False, "pending, or committed once the lake has it"),
+    ),
+    key=("run_id", "zone", "table_name"),
+    doc="Internal: the lake commits a run will make, written in its database transaction, so "
+    "a run killed between the database and the lake is rolled forward by the next one.",
+    zone=Zone.INTERNAL,
+    load_mode=None,
+)
+
 DAILY_CLOSES = TableSpec(
     "daily_closes",
     (
@@ -387,6 +406,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     QUARANTINE,
     PIPELINE_RUNS,
     LOAD_STATE,
+    LAKE_COMMITS,
 )
 """Every table of the database."""
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}

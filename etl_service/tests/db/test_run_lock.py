@@ -64,10 +64,10 @@ def test_mark_abandoned_on_sqlite_marks_every_running_run_under_the_file_lock(
     migrate.upgrade(engine)
     runs.record_start(engine, HOLDER, STARTED, "standard", "snapshot")
     with run_lock(engine, tmp_path / "run.lock", WAITER, 0):
-        assert mark_abandoned(engine) == 1
+        assert len(mark_abandoned(engine)) == 1
     [run] = table_rows(engine, "pipeline_runs")
     assert (run[0], run[3]) == (HOLDER, "abandoned")
-    assert run[9] == "stopped without finishing; the database load is all-or-nothing"
+    assert run[9] == "stopped before its database load committed; nothing of it is visible"
 
 
 @pytest.mark.postgres
@@ -87,18 +87,21 @@ def test_mark_abandoned_leaves_runs_whose_process_lives_and_marks_those_whose_pr
         assert holder.stdout is not None
         assert holder.stdout.readline() == "locked\n"
         runs.record_start(engine, HOLDER, STARTED, "standard", "snapshot")
-        assert mark_abandoned(engine) == 0
+        assert mark_abandoned(engine) == []
     finally:
         holder.kill()
         holder.wait()
     # The server ends the dead process's session on its own, a moment after the kill.
     with run_lock(engine, lock_file, WAITER, 5):
         runs.record_start(engine, WAITER, STARTED, "standard", "snapshot")
-        assert mark_abandoned(engine) == 1
-        assert mark_abandoned(engine) == 0
+        assert len(mark_abandoned(engine)) == 1
+        assert mark_abandoned(engine) == []
     statuses = {r[0]: (r[3], r[9]) for r in table_rows(engine, "pipeline_runs")}
     assert statuses == {
-        HOLDER: ("abandoned", "stopped without finishing; the database load is all-or-nothing"),
+        HOLDER: (
+            "abandoned",
+            "stopped before its database load committed; nothing of it is visible",
+        ),
         WAITER: ("running", None),
     }
     engine.dispose()

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.unit
 PACKAGE = Path(__file__).resolve().parents[2]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("errors", "redact", "settings", "plugins", "shutdown", "snapshot", "src.models"),
+    ("errors", "redact", "faults", "settings", "plugins", "shutdown", "snapshot", "src.models"),
     ("src.adapters", "aws.s3", "aws.session"),
     ("src.transforms",),
     ("src.db",),

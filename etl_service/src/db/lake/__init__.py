@@ -19,9 +19,25 @@ from etl_service.errors import ConfigError
 from etl_service.settings import CatalogSettings
 from etl_service.src.db.lake.catalog import CatalogContext, load_catalog
 from etl_service.src.db.lake.digest import content_hash
-from etl_service.src.db.lake.tables import AsOf, Committed, Lake, StagedTable
+from etl_service.src.db.lake.tables import (
+    AsOf,
+    Committed,
+    Lake,
+    StagedTable,
+    staged_from_intent,
+    staged_intent,
+)
 
-__all__ = ["AsOf", "Committed", "Lake", "StagedTable", "content_hash", "open_lake"]
+__all__ = [
+    "AsOf",
+    "Committed",
+    "Lake",
+    "StagedTable",
+    "content_hash",
+    "open_lake",
+    "staged_from_intent",
+    "staged_intent",
+]
 
 
 def open_lake(

@@ -19,6 +19,7 @@ and those of snapshots expired after ``ETL_CATALOG__SNAPSHOT_RETENTION_DAYS``.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -51,7 +52,13 @@ from etl_service.src.db.lake import files
 from etl_service.src.db.lake.digest import content_hash
 from etl_service.src.db.lake.expiry import expire_older_than
 from etl_service.src.db.lake.schema import evolve, iceberg_schema, partition_spec
-from etl_service.src.models.schemas import TableSpec, Zone, arrow_schema
+from etl_service.src.models.schemas import (
+    CURATED_TABLES,
+    PROCESSED_TABLES,
+    TableSpec,
+    Zone,
+    arrow_schema,
+)
 
 if TYPE_CHECKING:
     from pyiceberg.catalog import Catalog
@@ -86,6 +93,37 @@ class StagedTable:
     @property
     def changed(self) -> bool:
         return self.folder is not None
+
+
+def staged_intent(staged: StagedTable) -> dict[str, Any]:
+    """A staged table as a ``lake_commits`` row (what its commit will do)."""
+    return {
+        "zone": str(staged.zone),
+        "table_name": staged.spec.name,
+        "digest": staged.digest,
+        "rows": staged.rows,
+        "folder": staged.folder,
+        "files": list(staged.files),
+    }
+
+
+def staged_from_intent(row: Mapping[str, Any], run_id: str) -> StagedTable:
+    """The staged table a ``lake_commits`` row describes."""
+    zone = Zone(row["zone"])
+    specs = CURATED_TABLES if zone == Zone.CURATED else PROCESSED_TABLES
+    spec = next(s for s in specs if s.name == row["table_name"])
+    return StagedTable(
+        zone,
+        spec,
+        row["digest"],
+        int(row["rows"] or 0),
+        run_id,
+        row["folder"],
+        tuple(row["files"] or ()),
+    )
+
+
+_STAGED_FOLDER = re.compile(r"^\d{8}T\d{6}-[0-9a-f]{12}$")
 
 
 @dataclass(frozen=True)
@@ -345,6 +383,41 @@ class Lake:
             files.remove_folder(self.fs, files.fs_path(folder))
         except OSError:
             logger.warning("could not remove the staged lake folder %s", folder)
+
+    def committed_by(self, zone: Zone, name: str, run_id: str) -> bool:
+        """Whether the table's current snapshot is ``run_id``'s commit."""
+        table = self.load(zone, name)
+        snapshot = table.current_snapshot()
+        return bool(snapshot and snapshot.summary and snapshot.summary.get(RUN_PROPERTY) == run_id)
+
+    def unreferenced_folders(self) -> list[str]:
+        """Staged folders of every lake table that no snapshot references (a run that
+        staged and never committed, or was killed before its database load committed)."""
+        found = []
+        for table in self._tables():
+            zone = Zone.CURATED if table.name()[-2] == self.namespace else Zone.PROCESSED
+            name = table.name()[-1]
+            referenced = {
+                uri.rsplit("/data/", 1)[-1].split("/", 1)[0]
+                for snapshot in table.snapshots()
+                for manifest in snapshot.manifests(table.io)
+                for entry in manifest.fetch_manifest_entry(table.io, discard_deleted=True)
+                for uri in [entry.data_file.file_path]
+            }
+            data = files.fs_path(self.path(zone, name, "data"))
+            try:
+                listed = self.fs.get_file_info(pafs.FileSelector(data, allow_not_found=True))
+            except OSError:
+                continue
+            for info in listed:
+                if info.type == pafs.FileType.Directory and _STAGED_FOLDER.match(info.base_name):
+                    if info.base_name not in referenced:
+                        found.append(self.path(zone, name, "data", info.base_name))
+        return found
+
+    def remove_folder(self, folder: str) -> None:
+        """Remove a staged folder (``unreferenced_folders``)."""
+        self._remove(folder)
 
     def snapshot_at(self, table: Table, when: datetime | None) -> Snapshot | None:
         """The snapshot of ``table`` current at ``when`` (now when None)."""
