@@ -59,7 +59,7 @@ def _state(settings: Settings) -> dict[str, int]:
     engine = create_engine(settings.database_url_value)
     lake = build_lake(settings)
     with engine.connect() as conn:
-        db_rows = conn.execute(sa.text("SELECT count(*) FROM sector_aggregates")).scalar_one()
+        db_rows: int = conn.execute(sa.text("SELECT count(*) FROM sector_aggregates")).scalar_one()
     engine.dispose()
     assert lake.unreferenced_folders() == []
     return {
@@ -109,7 +109,7 @@ def test_a_run_killed_at_any_fault_point_is_recovered_consistently(
     assert _recover(full, capsys) == "nothing to recover: the database and the lake agree"
     engine = create_engine(full.database_url_value)
     with engine.connect() as conn:
-        statuses = dict(
+        statuses: dict[str, int] = dict(
             conn.execute(
                 sa.text("SELECT status, count(*) FROM pipeline_runs GROUP BY status")
             ).all()
