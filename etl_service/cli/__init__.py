@@ -49,9 +49,10 @@ def _settings() -> Settings:
 
 
 def _register() -> None:
-    from etl_service.cli import db, extract, query, run
+    from etl_service.cli import db, export, extract, query, run
 
     cli.add_command(db.db)
+    cli.add_command(export.export)
     cli.add_command(extract.extract)
     cli.add_command(run.run)
     cli.add_command(query.query)
