@@ -111,19 +111,21 @@ def connect(settings: SnowflakeSettings) -> Connection:
     """A connection for ``settings``, or StoreUnavailableError within the login timeout.
 
     Raises:
-        ConfigError: the account, user or credentials are not set.
+        ConfigError: the account, user or credentials are not set, or the login is refused.
         NotInstalledError: the ``snowflake`` extra is missing.
-        StoreUnavailableError: the endpoint did not answer or refused the login.
+        StoreUnavailableError: the endpoint did not answer in time.
     """
     kwargs = connect_kwargs(settings)
     module = connector()
     try:
         connection: Connection = module.connect(**kwargs)
-    except module.errors.Error as exc:
+    except module.errors.OperationalError as exc:
         raise StoreUnavailableError(
             f"cannot reach {endpoint(settings)} within {settings.login_timeout_s}s "
             f"(ETL_SNOWFLAKE__LOGIN_TIMEOUT_S): {_first_line(exc)}"
         ) from exc
+    except module.errors.Error as exc:  # e.g. wrong credentials, an unknown role
+        raise ConfigError(f"{endpoint(settings)} refused the login: {_first_line(exc)}") from exc
     # Statements get the connector's own socket timeout back: Snowflake answers a long query
     # after up to 45 s with its progress, so a shorter read timeout would never see it end
     # (the connector has no public setter for it).

@@ -9,6 +9,9 @@ ABORT_STATEMENT``, the files purged once loaded). Nothing a reader sees has chan
 table in one transaction, updating only rows whose values differ; ``commit`` and
 ``discard`` drop the staging tables. A process killed in between leaves only its staging
 tables (``<TABLE>__ETL_STAGE_<run>``), never a half-loaded target.
+
+In a run the curated frames come as the engine's own and are turned into Arrow here (on
+Spark that collects each table to the driver: the curated tables are small).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl_service.errors import ConfigError, LoadError
+from etl_service.errors import ConfigError, LoadError, StoreUnavailableError
 from etl_service.settings import SnowflakeSettings
 from etl_service.sinks.base import RunOutputs
 from etl_service.sinks.snowflake.connection import Connection, Session, endpoint
@@ -78,7 +81,7 @@ class StagedExport:
         for table in self.tables:
             try:
                 self.session.execute(f"DROP TABLE IF EXISTS {table.staging}")
-            except LoadError as exc:
+            except (LoadError, StoreUnavailableError) as exc:
                 logger.warning("could not drop the staging table %s: %s", table.staging, exc)
 
     def _merge(self, table: StagedTable) -> None:
@@ -134,6 +137,8 @@ class SnowflakeSink:
             LoadError, StoreUnavailableError: nothing of the export is kept.
         """
         specs = [spec for spec in self.tables if spec.name in frames]
+        if not specs:
+            return StagedExport(self.session)
         existing = self._existing_columns(specs)
         plans = [self._target_ddl(spec, existing.get(spec.name.upper())) for spec in specs]
         stage = self._qualified(f"etl_export_{self.run_id}")

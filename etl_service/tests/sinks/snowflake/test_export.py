@@ -142,6 +142,14 @@ def test_a_run_with_the_snowflake_sink_leaves_every_table_equal_to_the_database(
         conn.close()
 
 
+def test_statements_get_the_default_socket_timeout_back_after_the_login(
+    snowflake_connection: Connection,
+) -> None:
+    # The login ran with socket_timeout = login_timeout_s (10 s here); a read timeout under
+    # 45 s would never see Snowflake's progress answer to a long COPY or MERGE.
+    assert snowflake_connection.socket_timeout is None  # type: ignore[attr-defined]
+
+
 def test_exporting_again_rewrites_nothing_and_adds_no_duplicates(run: Settings) -> None:
     report = export_to_snowflake(run)
     assert report.rows == {spec.name: report.rows[spec.name] for spec in CURATED_TABLES}
