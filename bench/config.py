@@ -21,6 +21,7 @@ class Profile:
     b3_days: int
     b5_megabytes: float
     b6_runs: int
+    b7_rows: int
     subprocess: bool
     """Run each pipeline scale in its own process (clean memory); False runs in this one."""
 
@@ -38,6 +39,7 @@ FULL = Profile(
     b3_days=10_000,
     b5_megabytes=150.0,
     b6_runs=3,
+    b7_rows=500_000,
     subprocess=True,
 )
 
@@ -54,6 +56,7 @@ SMOKE = Profile(
     b3_days=400,
     b5_megabytes=1.0,
     b6_runs=1,
+    b7_rows=2_000,
     subprocess=False,
 )
 
@@ -70,6 +73,7 @@ SPARK_B3 = Profile(
     b3_days=FULL.b3_days,
     b5_megabytes=FULL.b5_megabytes,
     b6_runs=3,
+    b7_rows=FULL.b7_rows,
     subprocess=True,
 )
 """B3-spark alone (``--only B3``): Spark at the full profile's first scales against the

@@ -105,6 +105,15 @@ class IncompatibleSchemaError(LoadError):
     """A lake table cannot take the canonical schema without breaking its readers."""
 
 
+class CopyError(LoadError):
+    """A bulk load rejected a row; names the table, the file and the row when the store does."""
+
+    def __init__(self, message: str, *, file: str | None = None, row: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.row = row
+
+
 class EngineError(EtlError, TerminalError):
     """A compute engine (Spark, DuckDB) failed to start or run."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("data")
@@ -45,18 +46,44 @@ class SecSettings(BaseModel):
 
 
 class SnowflakeSettings(BaseModel):
-    """Snowflake connection (the account may be a local fakesnow server in tests)."""
+    """Snowflake connection and export (the endpoint may be a local fakesnow server in tests).
+
+    A run exports when ``snowflake`` is one of ``ETL_SINKS``; ``etl-service export snowflake``
+    exports on its own. ``password`` or ``private_key_file`` authenticates.
+    """
+
+    model_config = ConfigDict(populate_by_name=True)
 
     account: str | None = None
     user: str | None = None
     password: SecretStr | None = None
+    private_key_file: Path | None = None
+    """A PEM private key for key-pair authentication, instead of ``password``."""
+    private_key_file_pwd: SecretStr | None = None
+    """The passphrase of an encrypted ``private_key_file``."""
+    warehouse: str | None = None
     database: str = "ETL"
     schema_name: str = Field(default="PUBLIC", alias="schema")
-    warehouse: str | None = None
     role: str | None = None
     host: str | None = None
+    """A non-default endpoint (default: ``<account>.snowflakecomputing.com``)."""
     port: int | None = None
-    protocol: str = "https"
+    protocol: Literal["https", "http"] = "https"
+    login_timeout_s: int = Field(default=30, ge=1)
+    """How long connecting may take before the export fails, having changed nothing."""
+    network_timeout_s: int | None = Field(default=None, ge=1)
+    """How long any later request may take; None waits for long COPY and MERGE statements."""
+    file_mb: float = Field(default=256.0, gt=0)
+    """Arrow size of the rows in each staged Parquet file (about 100 MB compressed or less):
+    COPY INTO loads files in parallel, one per warehouse thread."""
+    put_parallel: int = Field(default=4, ge=1, le=99)
+    """Threads uploading the Parquet files of one table (PUT ... PARALLEL)."""
+
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> SnowflakeSettings:
+        if self.password is not None and self.private_key_file is not None:
+            raise ValueError("set ETL_SNOWFLAKE__PASSWORD or __PRIVATE_KEY_FILE, not both")
+        return self
 
 
 class SparkSettings(BaseModel):

@@ -40,8 +40,9 @@ def configure_logging(fmt: str, level: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "botocore", "urllib3", "py4j", "alembic.runtime"):
-        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    quiet = ("httpx", "httpcore", "botocore", "urllib3", "py4j", "alembic.runtime", "snowflake")
+    for name in quiet:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
     # PySpark logs every failed query as a JSON blob with the Java stack; the CLI already
     # prints the error in one line (and the traceback with --debug).
     for chatty in ("DataFrameQueryContextLogger", "SQLQueryContextLogger"):

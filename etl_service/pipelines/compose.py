@@ -26,6 +26,7 @@ from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.pipelines.standard_pipeline import StandardETLPipeline
 from etl_service.settings import Settings
 from etl_service.sinks import SinkContext, load_sink
+from etl_service.sinks.snowflake.connection import Connection, connection_for
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sources import Sources
@@ -104,6 +105,7 @@ def build_pipeline(
     http_client: httpx.Client | None = None,
     sources: Sources | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    snowflake: Connection | None = None,
 ) -> Iterator[CurationPipeline]:
     """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
 
@@ -111,9 +113,9 @@ def build_pipeline(
     its catalog reachable,
     the engine checks its own prerequisites and the run lock is taken (waiting up to
     ``ETL_RUN_LOCK_TIMEOUT_S`` for another run); a run whose process died is finished or
-    cleaned up after (``recovery.recover``). What the function builds
-    (a Spark session, the HTTP client) is closed when the block ends; what it is handed
-    stays open.
+    cleaned up after (``recovery.recover``); Snowflake is connected when it is one of the
+    sinks. What the function builds (a Spark session, the HTTP client, the Snowflake
+    connection) is closed when the block ends; what it is handed stays open.
 
     Args:
         settings: the run's settings (``engine``, ``sinks``, stores, sources).
@@ -123,6 +125,8 @@ def build_pipeline(
         http_client: the HTTP client of the live sources.
         sources: replaces the configured sources (benchmarks, tests).
         progress: called as ``progress(step, done, total)`` during long steps.
+        snowflake: the Snowflake connection of the snowflake sink (default: one from
+            ``ETL_SNOWFLAKE__*``, made only when ``ETL_SINKS`` names that sink).
 
     Raises:
         ConfigError, StoreUnavailableError, EngineError, NotInstalledError: before any
@@ -144,7 +148,11 @@ def build_pipeline(
         if sources is None:
             client = http_client or stack.enter_context(build_http_client())
             sources = build_sources(settings, lake, client, progress)
-        sink_context = SinkContext(settings, engine, database, lake, run_id, boto3_session)
+        if snowflake is None and "snowflake" in settings.sinks:
+            snowflake = stack.enter_context(connection_for(settings.snowflake))
+        sink_context = SinkContext(
+            settings, engine, database, lake, run_id, boto3_session, snowflake
+        )
         sinks = [load_sink(name, sink_context) for name in settings.sinks]
         context = RunContext(settings=settings, engine=database, run_id=run_id)
         pipeline_class = PIPELINES.get(settings.engine, CurationPipeline)

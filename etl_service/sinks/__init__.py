@@ -39,11 +39,14 @@ class SinkContext:
     lake: Lake
     run_id: str
     boto3_session: Any | None = None
+    snowflake: Any | None = None
+    """The Snowflake connection, built at the entry point when the snowflake sink is used."""
 
 
 AVAILABLE_SINKS: dict[str, str] = {
     "lake": "etl_service.sinks.lake:LakeSink",
     "database": "etl_service.sinks.database:DatabaseSink",
+    "snowflake": "etl_service.sinks.snowflake:SnowflakeSink",
 }
 """Every sink by name, as ``module:class``; the class builds itself ``from_context``."""
 

@@ -133,8 +133,9 @@ def _commit_in_order(ordered: Sequence[tuple[Sink, Staged]]) -> None:
             if index == 0:
                 faults.reach("after-db-commit")
         except BaseException as exc:
-            if index == 0 or not journaled:  # journaled changes wait for recovery
-                for _later, later_pending in ordered[index + 1 :]:
+            for _later, later_pending in ordered[index + 1 :]:
+                recoverable = index > 0 and journaled and isinstance(later_pending, JournaledChange)
+                if not recoverable:  # a journaled change waits for recovery instead
                     later_pending.discard()
             if index == 0:
                 raise

@@ -86,11 +86,14 @@ def test_companyfacts_files_extract_like_real_ones() -> None:
 
 
 @pytest.mark.postgres
-def test_every_figure_runs_at_a_tiny_scale(postgres: PostgresServer, tmp_path: Path) -> None:
+@pytest.mark.snowflake
+def test_every_figure_runs_at_a_tiny_scale(
+    postgres: PostgresServer, fakesnow_conn_kwargs: dict[str, Any], tmp_path: Path
+) -> None:
     profile = dataclasses.replace(SMOKE, b3_spark_scales=())
-    document = run_bench(profile, admin_url=postgres.url())
+    document = run_bench(profile, admin_url=postgres.url(), fakesnow=fakesnow_conn_kwargs)
     ids = [f["id"] for f in document["figures"]]
-    assert ids == ["B1a", "B1b", "B1c", "B2", "B3", "B4", "B5", "B6"]
+    assert ids == ["B1a", "B1b", "B1c", "B2", "B3", "B4", "B5", "B6", "B7"]
     for figure in document["figures"]:
         _check_figure(figure)
     by_id = {f["id"]: f for f in document["figures"]}
@@ -105,6 +108,10 @@ def test_every_figure_runs_at_a_tiny_scale(postgres: PostgresServer, tmp_path: P
     hot = by_id["B6"]["details"]["profiled_hot_functions"]
     assert hot["outermost"]
     assert hot["own_time"]
+    b7 = by_id["B7"]
+    assert b7["details"] == {"rows": SMOKE.b7_rows, "files": 1}
+    assert [c["name"] for c in b7["comparisons"]] == ["export again, same rows"]
+    assert 0 < b7["ratio"] < 1  # the export does the COPY and more
     assert document["machine"]["postgresql"].startswith("PostgreSQL")
     results, summary = report.write(document, tmp_path)
     assert json.loads(results.read_text())["figures"][0]["id"] == "B1a"

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from etl_service.settings import SnowflakeSettings
+
 
 def free_port() -> int:
     """A TCP port nobody listens on right now."""
@@ -154,6 +156,20 @@ def fakesnow_server() -> Iterator[dict[str, Any]]:
 
     with fakesnow.server() as kwargs:
         yield kwargs
+
+
+def fakesnow_settings(kwargs: dict[str, Any], database: str, **extra: Any) -> SnowflakeSettings:
+    """``ETL_SNOWFLAKE__*`` settings that reach the fakesnow server of ``kwargs``."""
+    return SnowflakeSettings(
+        account=kwargs["account"],
+        user=kwargs["user"],
+        password=kwargs["password"],
+        host=kwargs["host"],
+        port=kwargs["port"],
+        protocol=kwargs["protocol"],
+        database=database,
+        **extra,
+    )
 
 
 def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
