@@ -33,10 +33,12 @@ class Recovery:
     """``run_id: zone.table`` committed to the lake from the journal."""
     discarded: list[str] = field(default_factory=list)
     """Staged folders of uncommitted runs that were removed."""
+    lost: list[str] = field(default_factory=list)
+    """Journaled commits whose staged files were gone (the lake keeps its content)."""
 
     def describe(self) -> str:
         """One line: which runs were killed and what was done for each store."""
-        if not (self.killed_runs or self.rolled_forward or self.discarded):
+        if not (self.killed_runs or self.rolled_forward or self.discarded or self.lost):
             return "nothing to recover: the database and the lake agree"
         parts = []
         if self.killed_runs:
@@ -57,6 +59,11 @@ class Recovery:
             )
         if self.discarded:
             parts.append(f"discarded {len(self.discarded)} staged folder(s) no run committed")
+        if self.lost:
+            parts.append(
+                f"could not roll forward {', '.join(self.lost)} (staged files gone; the next "
+                "run rewrites them)"
+            )
         return "; ".join(parts)
 
 
@@ -77,8 +84,14 @@ def recover(database: sa.Engine, lake: Lake, *, scan: bool = False) -> Recovery:
     for row in pending:
         run_id, zone, name = row["run_id"], Zone(row["zone"]), row["table_name"]
         label = f"{run_id}: {lake.namespace_of(zone)}.{name}"
-        if not lake.committed_by(zone, name, run_id):
-            lake.commit(staged_from_intent(row, run_id))
+        staged = staged_from_intent(row, run_id)
+        if lake.committed_by(zone, name, run_id):
+            pass
+        elif not lake.staged_files_exist(staged):
+            outcome.lost.append(label)  # the run's commit failed and removed them
+            logger.warning("recovery: staged files of %s are gone; the next run rewrites it", label)
+        else:
+            lake.commit(staged)
             outcome.rolled_forward.append(label)
             logger.warning("recovery: committed %s to the lake from the journal", label)
         finished.add(run_id)

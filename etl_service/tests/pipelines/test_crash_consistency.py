@@ -122,3 +122,38 @@ def test_a_run_killed_at_any_fault_point_is_recovered_consistently(
         "after-db-commit",
         "between-lake-tables",
     }
+
+
+@pytest.mark.unit
+def test_a_journaled_commit_whose_files_are_gone_is_reported_not_retried_forever(
+    tmp_path: Path,
+) -> None:
+    from etl_service.pipelines.compose import recovery_session
+    from etl_service.pipelines.recovery import recover
+    from etl_service.src.db import commit_journal
+
+    settings = snapshot_settings(tmp_path)
+    assert _run(settings).returncode == 0
+    engine = create_engine(settings.database_url_value)
+    with engine.begin() as conn:
+        commit_journal.record(
+            conn,
+            "killedrun",
+            [
+                {
+                    "zone": "curated",
+                    "table_name": "companies",
+                    "digest": "x" * 16,
+                    "rows": 1,
+                    "folder": "file:///nonexistent/data/20260101T000000-0123456789ab",
+                    "files": ["file:///nonexistent/data/20260101T000000-0123456789ab/a.parquet"],
+                }
+            ],
+        )
+    with recovery_session(settings) as (database, lake):
+        first = recover(database, lake)
+        second = recover(database, lake)
+    assert first.lost == ["killedrun: sp500.companies"]
+    assert "could not roll forward killedrun: sp500.companies" in first.describe()
+    assert second.describe() == "nothing to recover: the database and the lake agree"
+    engine.dispose()

@@ -390,6 +390,14 @@ class Lake:
         snapshot = table.current_snapshot()
         return bool(snapshot and snapshot.summary and snapshot.summary.get(RUN_PROPERTY) == run_id)
 
+    def staged_files_exist(self, staged: StagedTable) -> bool:
+        """Whether every staged data file is still there (``recovery``)."""
+        paths = [files.fs_path(uri) for uri in staged.files]
+        try:
+            return all(i.type == pafs.FileType.File for i in self.fs.get_file_info(paths))
+        except OSError:
+            return False
+
     def unreferenced_folders(self) -> list[str]:
         """Staged folders of every lake table that no snapshot references (a run that
         staged and never committed, or was killed before its database load committed)."""
