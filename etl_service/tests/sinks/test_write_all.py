@@ -86,7 +86,7 @@ def test_a_commit_failing_after_another_committed_says_which_did() -> None:
     ]
     with pytest.raises(LoadError, match="lake could not commit after database did") as err:
         write_all(sinks, OUTPUTS)
-    assert "writes the same content to it again" in str(err.value)
+    assert "finishes it from the journal" in str(err.value)
     assert journal.calls[-3:] == ["commit database", "commit lake", "discard warehouse"]
 
 
