@@ -36,7 +36,7 @@ class NotInstalledError(EtlError, TerminalError):
         self.extra = extra
 
 
-class InputError(EtlError, TerminalError):
+class BadInputError(EtlError, TerminalError):
     """An input file or payload is unusable; names the source, field and value."""
 
     exit_code = 4
@@ -63,7 +63,11 @@ class InputError(EtlError, TerminalError):
         self.line = line
 
 
-class SchemaError(InputError):
+InputError = BadInputError
+"""The earlier name of ``BadInputError``, kept for existing callers."""
+
+
+class SchemaError(BadInputError):
     """A table or file does not have the expected columns."""
 
 
