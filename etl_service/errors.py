@@ -52,15 +52,21 @@ class BadInputError(EtlError, TerminalError):
     ) -> None:
         parts = [p for p in (source, f"line {line}" if line is not None else None) if p]
         where = ":".join(parts)
-        detail = message
+        detail = " ".join(message.splitlines())  # one line on the terminal, always
         if field is not None:
             detail += f" (field {field!r}"
-            detail += f", value {value!r})" if value is not None else ")"
+            detail += f", value {_shown(value)})" if value is not None else ")"
         super().__init__(f"{where}: {detail}" if where else detail)
         self.source = source
         self.field = field
         self.value = value
         self.line = line
+
+
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a whole binary header helps nobody."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 InputError = BadInputError

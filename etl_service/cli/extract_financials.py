@@ -90,7 +90,7 @@ def financials(
         raise InputError(
             f"no quarterly revenue or net income facts{first}; nothing written", source=source
         )
-    for rejected in extracted.rejected:
-        logger.warning("fact rejected: %s", rejected.reason)
+    for fact in extracted.rejected:
+        logger.warning("fact rejected: %s", fact.reason)
     table: pa.Table = extracted.table.select(COLUMNS).sort_by("period_end")
     write_table(table, fmt, out)
