@@ -333,7 +333,7 @@ def test_api_error_is_refused_with_its_code(
 @pytest.mark.parametrize(
     ("list_reply", "parse_reply", "message"),
     [
-        (Reply(200, b"<html>Wikimedia Error</html>"), None, "not JSON"),
+        (Reply(200, b"<html>Wikimedia Error</html>"), None, "malformed JSON"),
         (Reply(200, b"[]"), None, "not a JSON object"),
         (Reply(200, _json({"query": {"pages": []}})), None, r"query\.pages\.0 is not a dict"),
         (
