@@ -371,9 +371,7 @@ def test_malformed_api_answer_is_an_input_error_naming_the_url(
         revision_pages(_client(server, tmp_path, []), archive, _settings(), NOW)
     failed = server.hits(API)[-1].path
     assert str(caught.value).startswith(server.url(API) + "?")
-    assert parse_qs(urlsplit(str(caught.value.source)).query) == parse_qs(
-        urlsplit(failed).query
-    )
+    assert parse_qs(urlsplit(str(caught.value.source)).query) == parse_qs(urlsplit(failed).query)
     assert archive.entries(ARCHIVE_SOURCE) == []
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import logging
 import math
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +18,6 @@ from etl_service.errors import BadInputError
 from etl_service.src.adapters import files
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import DAILY_CLOSES, arrow_schema
-
-logger = logging.getLogger(__name__)
 
 CLOSES_TABLE = DAILY_CLOSES.name
 """Name of the daily-close table in rejections (the quarantine's ``table_name``)."""
@@ -192,8 +189,6 @@ class PriceValidator:
             schema=CLOSES_SCHEMA,
         )
         warnings = [f"rejected {len(self.rejected)} price rows"] if self.rejected else []
-        if self.rejected:
-            logger.warning("rejected %d price rows, kept %d", len(self.rejected), len(rows))
         return Extracted(table, list(self.rejected), warnings)
 
 
@@ -239,7 +234,7 @@ def price_lines(
     for number, raw in enumerate(io.BytesIO(data), start=1):  # split at b"\n" only
         try:
             line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
-            problem = "binary content (NUL)" if "\x00" in line else None
+            problem = "binary content, not text: NUL character" if "\x00" in line else None
         except UnicodeDecodeError as exc:
             line = ""
             found = raw[exc.start : exc.start + 1]
