@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import math
-import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,7 +17,7 @@ from typing import Any
 
 from etl_service.errors import InputError, SchemaError
 from etl_service.src.adapters import files
-from etl_service.src.models.records import Rejected
+from etl_service.src.models.records import Rejected, plain_record, short_repr
 from etl_service.src.models.schemas import QUARTERLY_REPORTS
 
 logger = logging.getLogger(__name__)
@@ -29,9 +28,6 @@ TAXONOMY = "us-gaap"
 MAX_ABS_FACT_VALUE = 1e15
 """Bound on the magnitude of a counted fact: no company reports a flow, a share count or an
 EPS near 10^15 (world GDP is about 10^14 USD), and the int64 columns end near 9.2 * 10^18."""
-
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
 
 Period = tuple[date, date]
 """(start, end), both inclusive, as companyfacts writes them."""
@@ -215,7 +211,7 @@ def _fact(concept: str, row: Any, warnings: list[str], source: str) -> Fact | No
         )
     except (KeyError, TypeError, ValueError) as exc:
         # reprlib: bounded depth and length, whatever the document nests in a fact
-        warnings.append(f"{source}: {concept}: malformed fact skipped ({exc}): {_REPR.repr(row)}")
+        warnings.append(f"{source}: {concept}: malformed fact skipped ({exc}): {short_repr(row)}")
         return None
 
 
@@ -236,16 +232,5 @@ def _rejected(cik: str, fact: Fact, problem: str, source: str, row: Mapping[str,
         record_key=f"{cik}|{fact.concept}|{period}|{fact.accession}",
         reason=f"CIK {cik}: {fact.concept} {period} value {fact.value!r} {problem}",
         source=source,
-        record={"cik": cik, "concept": fact.concept, **_flat(row)},
+        record={"cik": cik, "concept": fact.concept, **plain_record(row)},
     )
-
-
-def _flat(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A fact's fields for the quarantine: finite numbers and text kept, anything else as
-    bounded text (the record is stored as JSON, which has no NaN)."""
-    return {
-        str(k): v
-        if isinstance(v, str | int) or (isinstance(v, float) and math.isfinite(v))
-        else _REPR.repr(v)
-        for k, v in row.items()
-    }
