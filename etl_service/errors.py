@@ -51,7 +51,7 @@ class BadInputError(EtlError, TerminalError):
         line: int | None = None,
     ) -> None:
         parts = [p for p in (source, f"line {line}" if line is not None else None) if p]
-        where = ":".join(parts)
+        where = ":".join(parts).replace("\n", "\\n").replace("\r", "\\r")
         detail = " ".join(message.splitlines())  # one line on the terminal, always
         if field is not None:
             detail += f" (field {field!r}"

@@ -75,6 +75,30 @@ def symlink(name: str, target: str) -> Make:
     return make
 
 
+def sparse(name: str, size: int = 600 * 1024 * 1024) -> Make:
+    """A file of ``size`` bytes that takes no disk space: a hole, as a huge download looks."""
+
+    def make(parent: Path) -> Path:
+        path = parent / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            fh.truncate(size)
+        return path
+
+    return make
+
+
+def symlink_loop(name: str) -> Make:
+    """A link that points at itself: resolving it never ends."""
+
+    def make(parent: Path) -> Path:
+        path = parent / name
+        path.symlink_to(path)
+        return path
+
+    return make
+
+
 def existing(path: str) -> Make:
     """A path that already exists on every Linux machine (``/dev/zero``)."""
     return lambda _folder: Path(path)

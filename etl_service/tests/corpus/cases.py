@@ -89,6 +89,20 @@ PAGE_CASES = [
     _page("dev-zero", b.existing("/dev/zero"), "is a character device"),
     _page("dev-null", b.existing("/dev/null"), "is a character device"),
     _page("missing", lambda d: d / "nowhere.html", "no such file"),
+    _page(
+        "symlink-loop",
+        b.symlink_loop("page.html"),
+        "cannot read: Too many levels of symbolic links",
+    ),
+    _page("huge", b.sparse("page.html"), "is 600 MiB, over the 512 MiB limit"),
+    _page(
+        "gz-trailing-garbage",
+        b.file("page.html.gz", b.gz(b.GOOD_PAGE) + b"garbage"),
+        "corrupt gzip file",
+    ),
+    _page(
+        "newline-in-name", b.file("two\nlines.html", b""), "two\\\\nlines.html: the page is empty"
+    ),
     _page("dangling-symlink", b.symlink("page.html", "/nonexistent/page.html"), "no such file"),
 ]
 
@@ -127,6 +141,17 @@ FACTS_CASES = [
         b.file(APPLE_FILE, b.companyfacts("12,000")),
         "no quarterly revenue or net income facts",
     ),
+    _facts(
+        "value-bool",
+        b.file(APPLE_FILE, b.companyfacts(True)),
+        "no quarterly revenue or net income facts",
+    ),
+    _facts(
+        "taxonomy-list",
+        b.file(APPLE_FILE, b'{"cik": 320193, "facts": {"us-gaap": []}}'),
+        "taxonomy is not an object",
+    ),
+    _facts("huge", b.sparse(APPLE_FILE), "over the 512 MiB limit"),
     _facts("deep-nesting", b.file(APPLE_FILE, b.deep_json()), "JSON nested too deeply"),
     _facts(
         "deep-in-facts",
@@ -264,6 +289,13 @@ PRICE_CASES = [
         b.file("aapl.us.txt", b.daily("2024-01-02,1,1,1,n/a,1")),
         "Close 'n/a' is not a number",
     ),
+    _prices("header-only", b.file("aapl.us.txt", b.daily()), "no valid price rows$"),
+    _prices(
+        "duplicate-dates",
+        b.file("aapl.us.txt", b.daily(b.GOOD_DAY, b.GOOD_DAY)),
+        "duplicate date 2024-01-02 for AAPL",
+    ),
+    _prices("huge", b.sparse("aapl.us.txt"), "over the 512 MiB limit"),
     _prices(
         "negative-close",
         b.file("aapl.us.txt", b.daily("2024-01-02,1,1,1,-5,1")),
@@ -371,6 +403,18 @@ FSDS_CASES = [
         "num-fifo",
         b.folder("2009q3", b.file("sub.txt", b.SUB), b.fifo("num.txt")),
         "num.txt: is a FIFO",
+    ),
+    _fsds(
+        "sub-is-dev-zero",
+        b.folder("2009q3", b.symlink("sub.txt", "/dev/zero"), b.file("num.txt", b.NUM)),
+        "sub.txt: is a character device",
+    ),
+    _fsds(
+        "gz-trailing-garbage",
+        b.folder(
+            "2009q3", b.file("sub.txt", b.SUB), b.file("num.txt.gz", b"\x1f\x8b\x08" + b"\0" * 20)
+        ),
+        "num.txt.gz: cannot read the header",
     ),
     _fsds("fifo", b.fifo("2009q3.zip"), "is a FIFO"),
     _fsds(

@@ -47,7 +47,7 @@ def test_bad_input_is_one_clear_line_and_writes_nothing(
     assert len(lines) == 1, captured.err
     [line] = lines
     assert line.startswith("error: ")
-    assert given.name in line
+    assert given.name.replace("\n", "\\n") in line
     assert re.search(case.expect, line), line
     assert "Traceback" not in captured.err
     assert captured.out == ""
