@@ -36,7 +36,7 @@ class NotInstalledError(EtlError, TerminalError):
         self.extra = extra
 
 
-class InputError(EtlError, TerminalError):
+class BadInputError(EtlError, TerminalError):
     """An input file or payload is unusable; names the source, field and value."""
 
     exit_code = 4
@@ -51,11 +51,11 @@ class InputError(EtlError, TerminalError):
         line: int | None = None,
     ) -> None:
         parts = [p for p in (source, f"line {line}" if line is not None else None) if p]
-        where = ":".join(parts)
-        detail = message
+        where = ":".join(parts).replace("\n", "\\n").replace("\r", "\\r")
+        detail = " ".join(message.splitlines())  # one line on the terminal, always
         if field is not None:
             detail += f" (field {field!r}"
-            detail += f", value {value!r})" if value is not None else ")"
+            detail += f", value {_shown(value)})" if value is not None else ")"
         super().__init__(f"{where}: {detail}" if where else detail)
         self.source = source
         self.field = field
@@ -63,7 +63,17 @@ class InputError(EtlError, TerminalError):
         self.line = line
 
 
-class SchemaError(InputError):
+def _shown(value: object, limit: int = 120) -> str:
+    """``repr(value)``, cut to ``limit`` characters: a whole binary header helps nobody."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+InputError = BadInputError
+"""The earlier name of ``BadInputError``, kept for existing callers."""
+
+
+class SchemaError(BadInputError):
     """A table or file does not have the expected columns."""
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
+import logging
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ from etl_service.cli._output import FORMATS, write_table
 from etl_service.errors import InputError
 from etl_service.settings import Settings
 from etl_service.snapshot import SEC_COMPANYFACTS
+from etl_service.src.adapters.files import read_bytes
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sec.client import (
     BulkCompanyFacts,
@@ -19,6 +20,8 @@ from etl_service.src.adapters.sec.client import (
     build_sec_fetcher,
 )
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
+
+logger = logging.getLogger(__name__)
 
 COLUMNS = [
     "cik",
@@ -39,16 +42,6 @@ COLUMNS = [
 ]
 
 
-def _read_input(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            return gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"corrupt gzip file: {exc}", source=str(path)) from exc
-    return data
-
-
 def _fetch(settings: Settings, cik: str, live: bool) -> tuple[bytes, str]:
     if live:
         fetcher = build_sec_fetcher(
@@ -65,7 +58,7 @@ def _fetch(settings: Settings, cik: str, live: bool) -> tuple[bytes, str]:
 @click.option(
     "--input",
     "input_path",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     help="A companyfacts CIK##########.json (or .json.gz) file.",
 )
 @click.option("--cik", help="CIK to read from the bulk files (ETL_SEC__BULK_PATH or snapshot).")
@@ -87,11 +80,17 @@ def financials(
     if live and cik is None:
         raise click.UsageError("--live needs --cik N")
     if input_path is not None:
-        body, source = _read_input(input_path), str(input_path)
+        body, source = read_bytes(input_path), str(input_path)
     else:
         body, source = _fetch(settings, str(cik), live)
     extracted = extract_quarterly(body, source)
     if extracted.table.num_rows == 0:
-        raise InputError("no quarterly revenue or net income facts; nothing written", source=source)
+        rejected = extracted.rejected
+        first = f" ({len(rejected)} rejected, first: {rejected[0].reason})" if rejected else ""
+        raise InputError(
+            f"no quarterly revenue or net income facts{first}; nothing written", source=source
+        )
+    for fact in extracted.rejected:
+        logger.warning("fact rejected: %s", fact.reason)
     table: pa.Table = extracted.table.select(COLUMNS).sort_by("period_end")
     write_table(table, fmt, out)

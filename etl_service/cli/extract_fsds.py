@@ -11,6 +11,7 @@ from etl_service.cli._output import FORMATS, write_table
 from etl_service.engines.spark.session import spark_session
 from etl_service.errors import InputError
 from etl_service.settings import Settings
+from etl_service.src.adapters.sec.fsds_files import check_quarter
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ def fsds(
     for quarter in quarters:  # before paying for a Spark start
         if not quarter.exists():
             raise InputError("no such file or folder", source=str(quarter))
+        check_quarter(quarter)
     with spark_session(settings.spark, spark_master, "etl-service-fsds") as spark:
         # needs PySpark, the optional "spark" extra, which spark_session has checked
         from etl_service.engines.spark.fsds import read_fsds

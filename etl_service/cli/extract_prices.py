@@ -44,6 +44,10 @@ def prices(
         raise click.UsageError("--format parquet needs --out PATH")
     wanted = sorted({canonical_ticker(t) for t in tickers}) or None
     extracted = read_prices(input_path, wanted)
+    rejects = extracted.rejected
+    if extracted.table.num_rows == 0 and not wanted:
+        first = f" ({len(rejects)} rejected, first: {rejects[0].reason})" if rejects else ""
+        raise InputError(f"no valid price rows{first}", source=str(input_path))
     for rejected in extracted.rejected:
         logger.warning("price row rejected: %s", rejected.reason)
     for warning in extracted.warnings:

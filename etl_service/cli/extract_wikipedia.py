@@ -91,7 +91,7 @@ def _command(
     @click.option(
         "--input",
         "input_path",
-        type=click.Path(path_type=Path, dir_okay=False),
+        type=click.Path(path_type=Path),
         help="A saved page (.html or .html.gz, desktop or REST API format).",
     )
     @click.option("--live", is_flag=True, help="Fetch settings.wikipedia_url (archived raw).")
@@ -106,8 +106,11 @@ def _command(
         if fmt == "parquet" and out is None:
             raise click.UsageError("--format parquet needs --out PATH")
         page = _load(settings, input_path, live)
+        table = shape(page)  # refuses a page without the table before any warning is shown
         _report(part, getattr(page, part))
-        write_table(shape(page), fmt, out)
+        if not page.changes_found and part != "changes":
+            _report("changes", page.changes)  # says why the page gives no changes
+        write_table(table, fmt, out)
 
     return command
 

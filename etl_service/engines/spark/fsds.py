@@ -50,15 +50,18 @@ from etl_service.src.adapters.sec.fsds_company import (
     OUTPUT_SCHEMA,
     company_rows,
 )
-from etl_service.src.adapters.sec.fsds_files import QuarterFiles, locate_quarter
+from etl_service.src.adapters.sec.fsds_files import (
+    NUM_COLUMNS,
+    SUB_COLUMNS,
+    QuarterFiles,
+    locate_quarter,
+)
 from etl_service.src.adapters.sec.quarterly import EPS_BASIC_CONCEPTS, EPS_DILUTED_CONCEPTS, UNITS
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, ColumnType, arrow_schema
 
 logger = logging.getLogger(__name__)
 
-SUB_COLUMNS: tuple[str, ...] = ("adsh", "cik", "name", "form", "filed", "fye", "fy", "fp")
-NUM_COLUMNS: tuple[str, ...] = ("adsh", "tag", "version", "ddate", "qtrs", "uom", "coreg", "value")
 SEGMENTS = "segments"
 """Absent from the layout SEC used before its 2024 re-issue, whose num.txt had no
 dimensional facts; treated as empty when missing."""

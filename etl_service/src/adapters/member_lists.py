@@ -23,6 +23,7 @@ from typing import Any
 import pyarrow as pa
 
 from etl_service.errors import InputError
+from etl_service.src.adapters import files
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.wikipedia.fetch import ARCHIVE_SOURCE
 from etl_service.src.adapters.wikipedia.normalize import (
@@ -71,20 +72,16 @@ class MemberList:
 
 
 def _decode(data: bytes, source: str) -> str:
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"not a readable gzip file: {exc}", source=source) from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 at byte {exc.start}", source=source) from exc
+    if data.startswith(files.GZIP_MAGIC):
+        data = files.gunzip_bytes(data, source)
+    return files.decode_text(data, source)
 
 
 def read_member_csv(data: bytes, source: str) -> Extracted:
     """The member list of a CSV scrape of any layout (plain or gzip bytes)."""
-    lines = list(csv.reader(io.StringIO(_decode(data, source), newline="")))
+    reader = csv.reader(files.csv_text(_decode(data, source)))
+    with files.csv_errors(reader, source):
+        lines = list(reader)
     if not lines or not any(c.strip() for c in lines[0]):
         raise InputError("the CSV file is empty", source=source)
     header = [clean_text(h) for h in lines[0]]
@@ -159,7 +156,7 @@ def read_member_file(path: Path) -> MemberList:
         as_of = None
     if as_of is None:
         raise InputError("the file name carries no YYYY-MM-DD date", source=str(path))
-    return MemberList(as_of, path.name, read_member_csv(path.read_bytes(), path.name))
+    return MemberList(as_of, path.name, read_member_csv(files.read_bytes(path), path.name))
 
 
 def page_members(page: ParsedPage, as_of: date) -> MemberList:
@@ -203,9 +200,11 @@ class ReferenceSpans:
 
     @classmethod
     def read(cls, path: Path) -> ReferenceSpans:
-        text = _decode(path.read_bytes(), str(path))
+        reader = csv.DictReader(files.csv_text(files.read_text(path)))
         rows = []
-        for line, row in enumerate(csv.DictReader(io.StringIO(text, newline="")), 2):
+        with files.csv_errors(reader, str(path)):
+            rows_read = list(reader)
+        for line, row in enumerate(rows_read, 2):
             try:
                 start = date.fromisoformat(row["start_date"])
                 end = date.fromisoformat(row["end_date"]) if row["end_date"] else None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import reprlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +20,26 @@ class Rejected:
     reason: str
     source: str | None = None
     record: dict[str, Any] = field(default_factory=dict)
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother = 3, 80, 80
+
+
+def short_repr(value: object) -> str:
+    """``repr(value)`` bounded in depth and length, however deep or long the value is."""
+    return _REPR.repr(value)
+
+
+def plain_record(row: Mapping[Any, Any]) -> dict[str, Any]:
+    """A source row fit for ``Rejected.record``: text and finite numbers kept, anything else
+    (NaN, nested values) as bounded text, since the record is stored as JSON."""
+    return {
+        str(k): v
+        if isinstance(v, str | int) or (isinstance(v, float) and math.isfinite(v))
+        else short_repr(v)
+        for k, v in row.items()
+    }
 
 
 @dataclass

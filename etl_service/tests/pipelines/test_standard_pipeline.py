@@ -197,21 +197,21 @@ def test_sigkill_during_load_keeps_the_previous_state(tmp_path: Path) -> None:
 
 
 @pytest.mark.unit
-def test_corrupt_input_file_is_a_clear_error_with_no_writes(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    bulk = tmp_path / "bulk"
-    bulk.mkdir()
-    (bulk / f"CIK{APPLE}.json").write_text('{"cik": 320193, "facts": {')
+def test_an_unreadable_company_file_is_quarantined_and_the_run_goes_on(tmp_path: Path) -> None:
+    bulk = _only_apple(tmp_path)
+    (bulk / f"CIK{NVIDIA}.json").write_text('{"cik": 1045810, "facts": {')
     settings = snapshot_settings(tmp_path, sec={"bulk_path": bulk})
-    assert _run(settings) == EXIT_CODES["bad input"]
-    err = capsys.readouterr().err
-    assert f"CIK{APPLE}.json" in err
-    assert "Traceback" not in err
+    assert _run(settings) == 0
     engine = create_engine(settings.database_url_value)
-    assert checksums(engine)["companies"][0] == 0
-    assert [r[3] for r in table_rows(engine, "pipeline_runs")] == ["failed"]
-    assert not (settings.data_dir / "lake" / "curated").exists()
+    assert {r[0] for r in table_rows(engine, "quarterly_reports")} == {APPLE}
+    [bad] = [r for r in table_rows(engine, "quarantine") if r[1] == NVIDIA]
+    assert bad[0] == "quarterly_reports"
+    assert f"CIK{NVIDIA}.json:line 1: malformed JSON" in bad[2]
+    assert bad[4] == str(bulk / f"CIK{NVIDIA}.json")
+    run = table_rows(engine, "pipeline_runs")[-1]
+    assert run[3] == "succeeded"
+    assert run[6]["quarantine"] >= 1
+    assert "financials: 1 unreadable companyfacts quarantined" in run[8]
 
 
 @pytest.mark.unit

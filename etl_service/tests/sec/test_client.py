@@ -167,7 +167,7 @@ def test_bulk_mode_errors(tmp_path: Path) -> None:
     (tmp_path / "bad.zip").write_bytes(b"not a zip")
     with pytest.raises(InputError, match="not a zip file"):
         BulkCompanyFacts(tmp_path / "bad.zip").get(320193)
-    with pytest.raises(InputError, match="does not exist"):
+    with pytest.raises(InputError, match="no such file"):
         BulkCompanyFacts(tmp_path / "nowhere")
     with pytest.raises(InputError, match="not a CIK"):
         BulkCompanyFacts(plain).get("AAPL")

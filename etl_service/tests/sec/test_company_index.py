@@ -242,7 +242,7 @@ def test_a_garbled_submissions_document_is_an_input_error_naming_the_url(
         server.script(LOOKUP, Reply(200, LOOKUP_BODY))
         server.script("/submissions/CIK0000850693.json", Reply(200, b"<html>"))
         server.script("/submissions/CIK0001578845.json", Reply(200, b"{}"))
-        with pytest.raises(InputError, match=r"CIK0000850693\.json: not JSON"):
+        with pytest.raises(InputError, match=r"CIK0000850693\.json:line 1: malformed JSON"):
             _resolver(settings, server).resolve(
                 [FormerMember("AGN", "Allergan", date(2015, 3, 23))]
             )

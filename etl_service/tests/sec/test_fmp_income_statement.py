@@ -90,6 +90,21 @@ def test_bad_records_are_rejected_with_reasons() -> None:
         map_income_statement({"Error": "x"}, "annual", "fmp")
 
 
+def test_non_finite_and_out_of_range_figures_are_rejected_not_loaded() -> None:
+    good = json.loads(STABLE.read_bytes())[0]
+    payload = json.loads(
+        json.dumps([good, {**good, "date": "2022-09-24"}, {**good, "date": "2021-09-25"}])
+        .replace('"revenue": ' + json.dumps(good["revenue"]), '"revenue": NaN', 1)
+        .replace('"netIncome": ' + json.dumps(good["netIncome"]), '"netIncome": 1e400', 1)
+        .replace('"epsDiluted": ' + json.dumps(good["epsDiluted"]), '"epsDiluted": 1e30', 1)
+    )
+    result = map_income_statement(payload, "annual", "fmp")
+    assert result.table.num_rows == 2  # the first (NaN revenue, infinite net income) is out
+    reasons = [r.reason for r in result.rejected]
+    assert reasons == ["fmp: value is not a finite number (field 'revenue', value nan)"]
+    assert result.rejected[0].record["revenue"] == "nan"  # stored as JSON, which has no NaN
+
+
 def test_quarterly_fetch_over_the_stable_api(settings: Settings) -> None:
     record = json.loads(STABLE.read_bytes())[0]
     quarters = [

@@ -108,7 +108,7 @@ def test_needs_exactly_one_source(settings: Settings) -> None:
     [
         (good_page()[:-200], InputError, "truncated"),
         (b"", InputError, "empty"),
-        ("<html>Soci\xe9t\xe9</html>".encode("latin-1"), InputError, "not valid UTF-8"),
+        ("<html>Soci\xe9t\xe9</html>".encode("latin-1"), InputError, "not UTF-8"),
         (page("<p>no tables</p>"), InputError, "no constituents table"),
         (
             page("<table id='constituents'><tr><th>Sy<<mb</td>ol>><tr><td>MMM", CHANGES_TABLE),
@@ -160,7 +160,7 @@ def test_bad_input_fails_and_writes_nothing(
 def test_missing_input_file(settings: Settings, tmp_path: Path) -> None:
     result = _run(companies, ["--input", str(tmp_path / "nope.html")], settings)
     assert isinstance(result.exception, InputError)
-    assert "cannot read the page" in str(result.exception)
+    assert "no such file" in str(result.exception)
 
 
 def test_live_fetches_archives_and_prints(settings: Settings) -> None:

@@ -333,7 +333,7 @@ def test_api_error_is_refused_with_its_code(
 @pytest.mark.parametrize(
     ("list_reply", "parse_reply", "message"),
     [
-        (Reply(200, b"<html>Wikimedia Error</html>"), None, "not JSON"),
+        (Reply(200, b"<html>Wikimedia Error</html>"), None, "malformed JSON"),
         (Reply(200, b"[]"), None, "not a JSON object"),
         (Reply(200, _json({"query": {"pages": []}})), None, r"query\.pages\.0 is not a dict"),
         (
@@ -371,9 +371,7 @@ def test_malformed_api_answer_is_an_input_error_naming_the_url(
         revision_pages(_client(server, tmp_path, []), archive, _settings(), NOW)
     failed = server.hits(API)[-1].path
     assert str(caught.value).startswith(server.url(API) + "?")
-    assert parse_qs(urlsplit(str(caught.value).split(": ")[0]).query) == parse_qs(
-        urlsplit(failed).query
-    )
+    assert parse_qs(urlsplit(str(caught.value.source)).query) == parse_qs(urlsplit(failed).query)
     assert archive.entries(ARCHIVE_SOURCE) == []
 
 

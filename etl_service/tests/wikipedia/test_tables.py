@@ -162,11 +162,11 @@ def test_renamed_required_column_names_missing_and_found_headers() -> None:
         (b"", InputError, "the page is empty"),
         (b"  \n", InputError, "the page is empty"),
         (good_page()[:300], InputError, "the page is truncated"),
-        (b"\x00\x9f\x92\x96garbage" * 20, InputError, "not valid UTF-8"),
-        ("<html><body>caf\xe9</body></html>".encode("latin-1"), InputError, "not valid UTF-8"),
+        (b"\x00\x9f\x92\x96garbage" * 20, InputError, "not UTF-8"),
+        ("<html><body>caf\xe9</body></html>".encode("latin-1"), InputError, "not UTF-8"),
         (b'{"parse": {}}', InputError, "not an HTML page"),
         (page("<p>moved</p>"), InputError, "the page has no constituents table"),
-        (b"\x1f\x8b\x08\x00broken", InputError, "corrupt gzip data"),
+        (b"\x1f\x8b\x08\x00broken", InputError, "truncated gzip"),
     ],
 )
 def test_unusable_pages_raise_clear_errors(

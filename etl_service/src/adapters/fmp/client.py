@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import SecretStr
 
-from etl_service.errors import ConfigError, InputError, SourceRefusedError
+from etl_service.errors import ConfigError, SourceRefusedError
+from etl_service.src.adapters.files import parse_json
 from etl_service.src.adapters.http import HttpFetcher
 
 
@@ -25,11 +25,7 @@ class FmpClient:
         """GET ``path`` (e.g. ``stable/income-statement``) and decode the JSON body."""
         url = f"{self._base_url}/{path.lstrip('/')}"
         query = {**(params or {}), "apikey": self._api_key.get_secret_value()}
-        result = self._fetcher.get(url, params=query)
-        try:
-            payload = json.loads(result.body)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"FMP answered with invalid JSON: {exc.msg}", source=url) from exc
+        payload = parse_json(self._fetcher.get(url, params=query).body, url)
         if isinstance(payload, dict) and "Error Message" in payload:
             raise SourceRefusedError(f"{url}: FMP refused the request: {payload['Error Message']}")
         return payload

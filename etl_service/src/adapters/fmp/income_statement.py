@@ -25,7 +25,8 @@ import pyarrow as pa
 
 from etl_service.errors import InputError, SchemaError
 from etl_service.src.adapters.fmp.client import FmpClient
-from etl_service.src.models.records import Extracted, Rejected
+from etl_service.src.adapters.sec.companyfacts import value_problem
+from etl_service.src.models.records import Extracted, Rejected, plain_record, short_repr
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, arrow_schema
 
 Period = Literal["quarter", "annual"]
@@ -79,7 +80,9 @@ def map_income_statement(payload: Any, period: Period, source: str) -> Extracted
                     f"{source}[{index}]",
                     str(exc),
                     source,
-                    dict(record) if isinstance(record, Mapping) else {"value": repr(record)},
+                    plain_record(record)
+                    if isinstance(record, Mapping)
+                    else {"value": short_repr(record)},
                 )
             )
     rows = _latest_per_end(rows, rejected, source)
@@ -117,12 +120,12 @@ def _row(record: Any, source: str) -> dict[str, Any]:
         end = date.fromisoformat(str(_required(record, "date", source)))
         cik = str(int(str(_required(record, "cik", source)))).zfill(10)
         fiscal_year = int(str(_field(record, "fiscal_year") or end.year))
-        revenue = int(_required(record, "revenue", source))
-        net_income = int(_required(record, "netIncome", source))
+        revenue = int(_figure(_required(record, "revenue", source), "revenue", source))
+        net_income = int(_figure(_required(record, "netIncome", source), "netIncome", source))
         filed_text = _field(record, "filed")
         filed = date.fromisoformat(str(filed_text)[:10]) if filed_text else None
-        eps_basic = _number(_field(record, "eps_basic"))
-        eps_diluted = _number(_field(record, "eps_diluted"))
+        eps_basic = _number(_field(record, "eps_basic"), "eps_basic", source)
+        eps_diluted = _number(_field(record, "eps_diluted"), "eps_diluted", source)
     except (TypeError, ValueError) as exc:
         raise InputError(f"unreadable value: {exc}", source=source) from exc
     accession = _ACCESSION.search(str(record.get("link") or ""))
@@ -147,8 +150,17 @@ def _row(record: Any, source: str) -> dict[str, Any]:
     }
 
 
-def _number(value: Any) -> float | None:
-    return float(value) if value is not None else None
+def _figure(value: Any, name: str, source: str) -> float:
+    """``value`` as a number; InputError when it is not one, not finite or out of range."""
+    number = float(value)
+    problem = value_problem(number)
+    if problem is not None:
+        raise InputError(f"value {problem}", source=source, field=name, value=value)
+    return number
+
+
+def _number(value: Any, name: str, source: str) -> float | None:
+    return _figure(value, name, source) if value is not None else None
 
 
 def _latest_per_end(

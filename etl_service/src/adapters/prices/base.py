@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import gzip
-import logging
+import csv
+import io
+import itertools
 import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol, TypeVar
 
 import pyarrow as pa
 
+from etl_service.errors import BadInputError
+from etl_service.src.adapters import files
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import DAILY_CLOSES, arrow_schema
 
-logger = logging.getLogger(__name__)
-
 CLOSES_TABLE = DAILY_CLOSES.name
 """Name of the daily-close table in rejections (the quarantine's ``table_name``)."""
+
+EARLIEST_DATE = date(1900, 1, 1)
+"""Rows dated before this are rejected: no source here has prices that old."""
+DAYS_AHEAD = 3
+"""Rows dated more than this many days after today are rejected (time zones need a day)."""
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 CLOSES_SCHEMA = arrow_schema(DAILY_CLOSES)
 """Daily closes: canonical ticker (BRK.B), trading day, close, where the close came from, and
@@ -59,11 +68,14 @@ class RawPrice:
 class PriceValidator:
     """Validates price rows, across files, and keeps the good ones.
 
-    A row is rejected when a number does not parse, the close is zero or negative, its
-    (ticker, date) occurs more than once (every copy is rejected: which one is right is
-    unknowable), or, for rows of ordered series, its date is before the previous date of
-    the same ticker.
+    A row is rejected when a number does not parse or is not finite, the close is zero or
+    negative, its date is before 1900 or after ``latest``, its (ticker, date) occurs more
+    than once (every copy is rejected: which one is right is unknowable), or, for rows of
+    ordered series, its date is before the previous date of the same ticker. A line that
+    cannot be read at all (not UTF-8, over the CSV field limit) is rejected by its number.
     """
+
+    latest: date = field(default_factory=lambda: date.today() + timedelta(days=DAYS_AHEAD))
 
     _kept: dict[tuple[str, date], tuple[RawPrice, float]] = field(default_factory=dict)
     _last: dict[str, date] = field(default_factory=dict)
@@ -91,12 +103,28 @@ class PriceValidator:
             )
         )
 
+    def reject_line(self, file: str, line: int, reason: str) -> None:
+        """Record line ``line`` of ``file``, unreadable as a row, as rejected with ``reason``."""
+        self.rejected.append(
+            Rejected(
+                table=CLOSES_TABLE,
+                record_key=f"{file}:{line}",
+                reason=f"{file}:{line}: {reason}",
+                source=file,
+                record={"file": file, "line": line},
+            )
+        )
+
     def add(self, row: RawPrice) -> None:
         """Validate one row; keep it or record why it was rejected."""
         try:
             day = date.fromisoformat(row.date_text.strip())
         except ValueError:
             self.reject(row, f"date {row.date_text!r} is not an ISO date", "date")
+            return
+        if not EARLIEST_DATE <= day <= self.latest:
+            when = "before 1900" if day < EARLIEST_DATE else f"in the future (after {self.latest})"
+            self.reject(row, f"date {day} is {when}", "date")
             return
         if row.close_field not in row.numbers:
             self.reject(row, f"no {row.close_field} value", row.close_field)
@@ -161,8 +189,6 @@ class PriceValidator:
             schema=CLOSES_SCHEMA,
         )
         warnings = [f"rejected {len(self.rejected)} price rows"] if self.rejected else []
-        if self.rejected:
-            logger.warning("rejected %d price rows, kept %d", len(self.rejected), len(rows))
         return Extracted(table, list(self.rejected), warnings)
 
 
@@ -172,7 +198,8 @@ class FileLayout:
 
     name: str
     matches: Callable[[list[str]], bool]
-    read: Callable[[Path, Collection[str] | None, PriceValidator], None]
+    read: Callable[[Path, Iterable[str], Collection[str] | None, PriceValidator], None]
+    """Reads a file (its path, for names, and its lines) into a validator."""
 
 
 _LAYOUTS: dict[str, FileLayout] = {}
@@ -189,8 +216,62 @@ def layouts() -> list[FileLayout]:
     return list(_LAYOUTS.values())
 
 
-def open_text(path: Path) -> TextIO:
-    """Open a text file for CSV reading, transparently gunzipping ``*.gz``."""
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return path.open(encoding="utf-8-sig", newline="")
+def price_lines(
+    path: Path, validator: PriceValidator, max_bytes: int = files.MAX_INPUT_BYTES
+) -> Iterator[str]:
+    """The lines of a price file (gunzipped), read when first asked for.
+
+    A line that is not UTF-8 or holds a NUL is rejected by its number and read as an empty
+    line, so the others keep theirs; the header line must be readable, and a file that is
+    not a regular file, too large or a broken gzip is a BadInputError.
+    """
+    data = files.read_bytes(path, max_bytes)
+    text = data.decode("utf-8-sig", errors="replace")
+    if "\ufffd" not in text and "\x00" not in text:
+        yield from io.StringIO(text, newline="")
+        return
+    offset = 0
+    for number, raw in enumerate(io.BytesIO(data), start=1):  # split at b"\n" only
+        try:
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            problem = "binary content, not text: NUL character" if "\x00" in line else None
+        except UnicodeDecodeError as exc:
+            line = ""
+            found = raw[exc.start : exc.start + 1]
+            problem = f"not UTF-8 text: byte {found!r} at offset {offset + exc.start}"
+        if problem is None:
+            yield line
+        elif number == 1:
+            raise BadInputError(problem, source=str(path), line=1)
+        else:
+            validator.reject_line(str(path), number, problem)
+            yield "\n"
+        offset += len(raw)
+
+
+class _CsvReader(Protocol[T_co]):
+    @property
+    def line_num(self) -> int: ...
+
+    def __next__(self) -> T_co: ...
+
+
+def csv_rows(reader: _CsvReader[T], file: str, validator: PriceValidator) -> Iterator[T]:
+    """The rows of ``reader``; a line the csv module refuses (a field over its size limit)
+    is rejected by its number and reading goes on with the next."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            validator.reject_line(file, reader.line_num, f"unreadable CSV line: {exc}")
+
+
+def read_header(lines: Iterator[str], source: str) -> tuple[list[str], Iterable[str]]:
+    """The header row of a price file and the lines to read it with (header included)."""
+    first = next(lines, "")
+    reader = csv.reader([first])
+    with files.csv_errors(reader, source):
+        header = next(reader, [])
+    return header, itertools.chain([first], lines)

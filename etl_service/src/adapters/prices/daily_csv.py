@@ -12,17 +12,19 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from etl_service.errors import InputError, SchemaError, SourceRefusedError
+from etl_service.src.adapters import files
 from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.prices.base import (
     FileLayout,
     PriceValidator,
     RawPrice,
-    open_text,
+    csv_rows,
+    price_lines,
     register_layout,
 )
 from etl_service.src.models.records import Extracted
@@ -41,11 +43,12 @@ def is_daily_header(header: list[str]) -> bool:
 
 
 def read_rows(
-    text: Iterator[str], ticker: str, file: str, source: str, validator: PriceValidator
+    text: Iterable[str], ticker: str, file: str, source: str, validator: PriceValidator
 ) -> None:
     """Validate every row of one daily price file into ``validator``."""
     reader = csv.reader(text)
-    header = next(reader, None)
+    with files.csv_errors(reader, file):
+        header = next(reader, None)
     if header is None or not is_daily_header(header):
         raise SchemaError(
             "not a daily price file: the header needs Date and Close",
@@ -56,7 +59,7 @@ def read_rows(
     index = {h.strip().lower(): i for i, h in enumerate(header)}
     wanted = [(name, index[name.lower()]) for name in NUMBER_FIELDS if name.lower() in index]
     date_at = index["date"]
-    for cells in reader:
+    for cells in csv_rows(reader, file, validator):
         if not cells:
             continue
         row = RawPrice(
@@ -88,13 +91,15 @@ def ticker_from_filename(path: Path) -> str:
     return canonical_ticker(name)
 
 
-def read_daily_file(path: Path, tickers: Collection[str] | None, validator: PriceValidator) -> None:
-    """Read one daily price file, its ticker taken from the file name, into ``validator``."""
+def read_daily_file(
+    path: Path, lines: Iterable[str], tickers: Collection[str] | None, validator: PriceValidator
+) -> None:
+    """Read one daily price file (``lines``), its ticker taken from the file name, into
+    ``validator``."""
     symbol = ticker_from_filename(path)
     if tickers is not None and symbol not in tickers:
         return
-    with open_text(path) as text:
-        read_rows(text, symbol, str(path), _file_source(path), validator)
+    read_rows(lines, symbol, str(path), _file_source(path), validator)
 
 
 DAILY_CSV = register_layout(FileLayout("daily_csv", is_daily_header, read_daily_file))
@@ -130,7 +135,7 @@ class DailyCsvFolder:
         """Daily closes from every matching file in the folder."""
         validator = PriceValidator()
         for path in self.files(tickers):
-            read_daily_file(path, None, validator)
+            read_daily_file(path, price_lines(path, validator), None, validator)
         return validator.extract()
 
 

@@ -16,11 +16,13 @@ from datetime import date
 from pathlib import Path
 
 from etl_service.errors import InputError, SchemaError
+from etl_service.src.adapters import files
 from etl_service.src.adapters.prices.base import (
     FileLayout,
     PriceValidator,
     RawPrice,
-    open_text,
+    csv_rows,
+    price_lines,
     register_layout,
 )
 from etl_service.src.adapters.prices.calendar import previous_trading_day
@@ -70,10 +72,10 @@ class _Reader:
 
     def symbol_problem(self, symbol: str, row: dict[str, str]) -> tuple[str | None, str]:
         """The canonical ticker of a holdings row, or None and the reason it has none."""
-        asset_class = row["asset_class"].strip()
+        asset_class = (row["asset_class"] or "").strip()  # None: a short row
         if asset_class != "Equity":
             return None, f"asset class {asset_class!r} is not an equity ({symbol})"
-        venue = row["exchange"].strip()
+        venue = (row["exchange"] or "").strip()
         label = venue.lower()
         if symbol.endswith("*") and label == MEXICAN_VENUE:
             symbol = symbol[:-1]
@@ -86,18 +88,19 @@ class _Reader:
             return None, f"symbol {symbol!r} is not a ticker"
         return ticker, ""
 
-    def read(self, path: Path) -> None:
-        with open_text(path) as text:
-            reader = csv.DictReader(text)
-            if reader.fieldnames is None or not is_holdings_header(list(reader.fieldnames)):
-                raise SchemaError(
-                    "not an iShares holdings file: the header needs " + ", ".join(REQUIRED),
-                    source=str(path),
-                    field="header",
-                    value=",".join(reader.fieldnames or []),
-                )
-            for row in reader:
-                self.add(path, reader.line_num, row)
+    def read(self, path: Path, lines: Iterable[str]) -> None:
+        reader = csv.DictReader(lines)
+        with files.csv_errors(reader, str(path)):
+            fieldnames = reader.fieldnames
+        if fieldnames is None or not is_holdings_header(list(fieldnames)):
+            raise SchemaError(
+                "not an iShares holdings file: the header needs " + ", ".join(REQUIRED),
+                source=str(path),
+                field="header",
+                value=",".join(fieldnames or []),
+            )
+        for row in csv_rows(reader, str(path), self.validator):
+            self.add(path, reader.line_num, row)
 
     def add(self, path: Path, line: int, row: dict[str, str]) -> None:
         symbol = (row["symbol"] or "").strip()
@@ -132,10 +135,10 @@ def _inverse(tickers: Iterable[str]) -> dict[str, str]:
 
 
 def read_holdings_file(
-    path: Path, tickers: Collection[str] | None, validator: PriceValidator
+    path: Path, lines: Iterable[str], tickers: Collection[str] | None, validator: PriceValidator
 ) -> None:
-    """Read one iShares holdings file into ``validator``."""
-    _Reader(validator, tickers, _inverse(tickers or ())).read(path)
+    """Read one iShares holdings file (``lines``) into ``validator``."""
+    _Reader(validator, tickers, _inverse(tickers or ())).read(path, lines)
 
 
 HOLDINGS = register_layout(FileLayout("ishares_holdings", is_holdings_header, read_holdings_file))
@@ -162,5 +165,5 @@ class IsharesHoldings:
         inverse = _inverse((*self.known_tickers, *(tickers or ())))
         reader = _Reader(PriceValidator(), tickers, inverse)
         for path in self.paths:
-            reader.read(path)
+            reader.read(path, price_lines(path, reader.validator))
         return reader.validator.extract()

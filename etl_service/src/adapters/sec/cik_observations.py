@@ -24,7 +24,6 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +32,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from etl_service.errors import InputError, SchemaError
+from etl_service.src.adapters.files import read_json, read_text
 from etl_service.src.adapters.wikipedia import parse_page, read_page_file
 from etl_service.src.adapters.wikipedia.normalize import check_ticker, normalize_cik
 from etl_service.src.models.tickers import canonical_ticker
@@ -74,21 +74,8 @@ COMPANY_TICKERS_DATE = date(2024, 5, 14)
 _FILE_DATE_RE = re.compile(r"_(\d{4}-\d{2}-\d{2}|\d{8})(?:_|\.)")
 
 
-def _open_text(path: Path) -> str:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"corrupt gzip file: {exc}", source=str(path)) from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8: {exc}", source=str(path)) from exc
-
-
 def _csv_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""))
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
     missing = [c for c in required if c not in (reader.fieldnames or [])]
     if missing:
         raise SchemaError(f"missing columns {missing}; found {reader.fieldnames}", source=str(path))
@@ -135,7 +122,7 @@ def _page_snapshot(path: Path) -> _Snapshot:
 
 def _csv_snapshot(path: Path, seen: date, source: str) -> _Snapshot:
     rows: list[tuple[str, str, str]] = []
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""))
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""))
     fields = reader.fieldnames or []
     name_field = next((f for f in ("Security", "Company", "Name") if f in fields), None)
     if "Symbol" not in fields or "CIK" not in fields or name_field is None:
@@ -201,7 +188,7 @@ def collect_member_spans(
     snapshots = [_page_snapshot(p) for p in wikipedia_pages]
     folder = shared_data / "constituents"
     for path in sorted((folder / "datasets_s-and-p-500-companies").glob("constituents_*.csv")):
-        header = _open_text(path).partition("\n")[0]
+        header = read_text(path).partition("\n")[0]
         if "CIK" in header.split(","):  # the 3-column files before 2023 have none
             commit = path.stem.rsplit("_", 1)[-1]
             source = f"datasets/s-and-p-500-companies constituents.csv @ {commit}"
@@ -257,7 +244,7 @@ def read_member_spans(path: Path) -> list[CikObservation]:
 def read_company_tickers(path: Path, seen: date = COMPANY_TICKERS_DATE) -> list[CikObservation]:
     """SEC ``company_tickers.json`` (plain or gzipped) as listings; tickers in index form."""
     try:
-        entries = json.loads(_open_text(path))
+        entries = read_json(path)
         rows = [(str(e["ticker"]), str(e["title"]), str(e["cik_str"])) for e in entries.values()]
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InputError(f"not a company_tickers.json file: {exc!r}", source=str(path)) from exc
@@ -289,7 +276,7 @@ def read_fsds_filers(path: Path, label: str) -> list[CikObservation]:
     """
     latest: dict[tuple[str, str], date] = {}
     former: dict[tuple[str, str], tuple[date, date]] = {}
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t")
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""), delimiter="\t")
     if not {"cik", "name", "filed", "former", "changed"} <= set(reader.fieldnames or []):
         raise SchemaError(f"not a sub.txt file; found {reader.fieldnames}", source=str(path))
     for line, row in enumerate(reader, start=2):
@@ -323,7 +310,7 @@ def read_fsds_instances(path: Path, label: str) -> list[CikObservation]:
     """Ticker-like XBRL instance prefixes per CIK from a ``sub.txt``, one per (CIK, prefix),
     dated by the earliest and latest filing that used it."""
     seen: dict[tuple[str, str], tuple[str, date, date]] = {}
-    reader = csv.DictReader(io.StringIO(_open_text(path), newline=""), delimiter="\t")
+    reader = csv.DictReader(io.StringIO(read_text(path), newline=""), delimiter="\t")
     if not {"cik", "name", "filed", "instance"} <= set(reader.fieldnames or []):
         raise SchemaError(f"not a sub.txt file; found {reader.fieldnames}", source=str(path))
     for line, row in enumerate(reader, start=2):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
 import threading
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Protocol
 
@@ -12,6 +12,7 @@ import httpx
 
 from etl_service.errors import ConfigError, InputError, SourceRefusedError
 from etl_service.settings import HttpSettings
+from etl_service.src.adapters import files
 from etl_service.src.adapters.http import RETRY_STATUSES, HttpFetcher, RateLimiter
 from etl_service.src.adapters.sec.companyfacts import cik10
 
@@ -91,10 +92,13 @@ class BulkCompanyFacts:
     snapshot. No network is used.
     """
 
-    def __init__(self, path: Path) -> None:
-        if not path.exists():
-            raise InputError("bulk companyfacts path does not exist", source=str(path))
+    def __init__(self, path: Path, max_bytes: int = files.MAX_INPUT_BYTES) -> None:
+        if not path.is_dir():
+            files.check_regular_file(path, max_bytes=None)  # read member by member
+            if not zipfile.is_zipfile(path):
+                raise InputError("not a zip file nor a folder of CIK*.json", source=str(path))
         self.path = path
+        self.max_bytes = max_bytes
 
     def has(self, cik: int | str) -> bool:
         """Whether the bulk files hold the companyfacts of ``cik``."""
@@ -113,22 +117,16 @@ class BulkCompanyFacts:
         if self.path.is_dir():
             for candidate in (self.path / name, self.path / f"{name}.gz"):
                 if candidate.exists():
-                    data = candidate.read_bytes()
-                    if candidate.suffix == ".gz":
-                        data = _gunzip(data, str(candidate))
-                    return data, str(candidate)
+                    return files.read_bytes(candidate, self.max_bytes), str(candidate)
             raise InputError(f"no {name} in the bulk folder", source=str(self.path))
+        source = f"{self.path}!{name}"
         try:
             with zipfile.ZipFile(self.path) as archive:
-                return archive.read(name), f"{self.path}!{name}"
+                if archive.getinfo(name).file_size > self.max_bytes:
+                    raise InputError("over the input size limit", source=source)
+                with archive.open(name) as member:
+                    return member.read(), source  # at most file_size bytes
         except KeyError as exc:
             raise InputError(f"no {name} in the bulk archive", source=str(self.path)) from exc
-        except zipfile.BadZipFile as exc:
-            raise InputError(f"not a zip file: {exc}", source=str(self.path)) from exc
-
-
-def _gunzip(data: bytes, source: str) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"corrupt gzip file: {exc}", source=source) from exc
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise InputError(f"corrupt zip file: {exc}", source=source) from exc

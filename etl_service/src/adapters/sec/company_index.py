@@ -21,7 +21,6 @@ when the ``recent`` block does not reach back to the removal.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import unicodedata
@@ -32,6 +31,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from etl_service.errors import InputError, SourceRefusedError
+from etl_service.src.adapters.files import parse_json
 from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.sec.company_names import MatchLevel, NameKey, match_level, name_key
 from etl_service.src.adapters.sec.companyfacts import cik10
@@ -235,11 +235,7 @@ class SecNameResolver:
         return f"{self._data_base_url}/submissions/{name}"
 
     def _json(self, url: str) -> dict[str, Any]:
-        body = self._fetcher.get(url).body
-        try:
-            doc = json.loads(body)
-        except ValueError as exc:
-            raise InputError(f"not JSON: {exc}", source=url) from exc
+        doc = parse_json(self._fetcher.get(url).body, url)
         if not isinstance(doc, dict):
             raise InputError("not a JSON object", source=url)
         return doc

@@ -8,20 +8,26 @@ The replaced values stay in ``CompanyFacts.history``: they date the stock splits
 
 from __future__ import annotations
 
-import json
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from etl_service.errors import InputError, SchemaError
+from etl_service.src.adapters import files
+from etl_service.src.models.records import Rejected, plain_record, short_repr
+from etl_service.src.models.schemas import QUARTERLY_REPORTS
 
 logger = logging.getLogger(__name__)
 
 COUNTED_FORMS: frozenset[str] = frozenset({"10-Q", "10-K", "10-Q/A", "10-K/A"})
 ANNUAL_FORMS: frozenset[str] = frozenset({"10-K", "10-K/A"})
 TAXONOMY = "us-gaap"
+MAX_ABS_FACT_VALUE = 1e15
+"""Bound on the magnitude of a counted fact: no company reports a flow, a share count or an
+EPS near 10^15 (world GDP is about 10^14 USD), and the int64 columns end near 9.2 * 10^18."""
 
 Period = tuple[date, date]
 """(start, end), both inclusive, as companyfacts writes them."""
@@ -64,6 +70,8 @@ class CompanyFacts:
     warnings: list[str] = field(default_factory=list)
     history: dict[str, list[Fact]] = field(default_factory=dict)
     """Every counted fact per concept, the replaced ones too."""
+    rejected: list[Rejected] = field(default_factory=list)
+    """Facts refused for their value (not finite, or out of range), each with its reason."""
 
     def concept(self, name: str) -> dict[Period, Fact]:
         return self.facts.get(name, {})
@@ -81,12 +89,7 @@ def cik10(cik: int | str) -> str:
 
 def parse_json(data: bytes, source: str) -> Mapping[str, Any]:
     """Decode a companyfacts body; raise InputError naming the line for malformed JSON."""
-    try:
-        doc = json.loads(data)
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc.reason}", source=source) from exc
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc.msg}", source=source, line=exc.lineno) from exc
+    doc = files.parse_json(data, source)
     if not isinstance(doc, Mapping):
         raise SchemaError("expected a JSON object", source=source, value=type(doc).__name__)
     return doc
@@ -144,7 +147,7 @@ def load_companyfacts(
             if not isinstance(rows, list):
                 result.warnings.append(f"{source}: {concept}/{unit} is not a list; skipped")
                 continue
-            _select(concept, rows, selected, history, result.warnings, source)
+            _select(concept, rows, selected, history, result, source)
         if selected:
             result.facts[concept] = selected
     return result
@@ -155,18 +158,23 @@ def _select(
     rows: list[Any],
     selected: dict[Period, Fact],
     history: list[Fact],
-    warnings: list[str],
+    result: CompanyFacts,
     source: str,
 ) -> None:
     """Keep, per period, the latest filed counted fact of ``rows`` in ``selected``; every
-    counted fact in ``history``."""
+    counted fact in ``history``; a counted fact with an impossible value in the rejects."""
     ignored_forms = 0
+    warnings = result.warnings
     for row in rows:
         fact = _fact(concept, row, warnings, source)
         if fact is None:
             continue
         if fact.form not in COUNTED_FORMS:
             ignored_forms += 1
+            continue
+        problem = value_problem(fact.value)
+        if problem is not None:
+            result.rejected.append(_rejected(result.cik, fact, problem, source, row))
             continue
         history.append(fact)
         current = selected.get(fact.period)
@@ -202,5 +210,27 @@ def _fact(concept: str, row: Any, warnings: list[str], source: str) -> Fact | No
             filed=date.fromisoformat(str(row["filed"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        warnings.append(f"{source}: {concept}: malformed fact skipped ({exc}): {dict(row)!r}")
+        # reprlib: bounded depth and length, whatever the document nests in a fact
+        warnings.append(f"{source}: {concept}: malformed fact skipped ({exc}): {short_repr(row)}")
         return None
+
+
+def value_problem(value: float) -> str | None:
+    """Why ``value`` cannot be a reported figure, or None when it can."""
+    if not math.isfinite(value):
+        return "is not a finite number"
+    if abs(value) > MAX_ABS_FACT_VALUE:
+        return f"is out of range (magnitude over {MAX_ABS_FACT_VALUE:g})"
+    return None
+
+
+def _rejected(cik: str, fact: Fact, problem: str, source: str, row: Mapping[str, Any]) -> Rejected:
+    """A fact refused for its value, as a quarantine row of ``quarterly_reports``."""
+    period = f"{fact.start}..{fact.end}"
+    return Rejected(
+        table=QUARTERLY_REPORTS.name,
+        record_key=f"{cik}|{fact.concept}|{period}|{fact.accession}",
+        reason=f"CIK {cik}: {fact.concept} {period} value {fact.value!r} {problem}",
+        source=source,
+        record={"cik": cik, "concept": fact.concept, **plain_record(row)},
+    )

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 import io
 import logging
 from collections import Counter, defaultdict
@@ -53,6 +52,7 @@ import pyarrow as pa
 from etl_service.errors import EtlError, InputError, SchemaError
 from etl_service.settings import Settings
 from etl_service.snapshot import SNAPSHOT_DIR, WIKIPEDIA_PAGE
+from etl_service.src.adapters.files import csv_text, read_text
 from etl_service.src.adapters.sec.cik_observations import (
     CikObservation,
     ObservationKind,
@@ -155,10 +155,7 @@ class NameResolver(Protocol):
 
 def read_ticker_spans(path: Path) -> list[TickerSpan]:
     """``ticker,start_date,end_date`` rows (fja05680/sp500), plain or gzipped."""
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        data = gzip.decompress(data)
-    reader = csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))
+    reader = csv.DictReader(csv_text(read_text(path)))
     if not {"ticker", "start_date", "end_date"} <= set(reader.fieldnames or []):
         raise SchemaError(
             f"need ticker,start_date,end_date; found {reader.fieldnames}", source=str(path)
@@ -484,7 +481,7 @@ def read_former_ciks(path: Path) -> pa.Table:
         SchemaError: the columns are not ``ticker,name,removed,cik,method``.
         InputError: a date or CIK is malformed (the message names the line).
     """
-    reader = csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline=""))
+    reader = csv.DictReader(csv_text(read_text(path)))
     if reader.fieldnames != FORMER_CIKS_SCHEMA.names:
         raise SchemaError(
             f"expected columns {FORMER_CIKS_SCHEMA.names}; found {reader.fieldnames}",

@@ -12,14 +12,24 @@ from __future__ import annotations
 import gzip
 import shutil
 import zipfile
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from etl_service.errors import InputError, SchemaError
+from etl_service.src.adapters import files
 
 SUB = "sub.txt"
 NUM = "num.txt"
+SUB_COLUMNS: tuple[str, ...] = ("adsh", "cik", "name", "form", "filed", "fye", "fy", "fp")
+NUM_COLUMNS: tuple[str, ...] = ("adsh", "tag", "version", "ddate", "qtrs", "uom", "coreg", "value")
+"""The columns the extraction reads from sub.txt and num.txt."""
+MAX_HEADER_CHARS = 64 * 1024
+"""A header line is a few hundred characters; one this long is not a header."""
+
+_UNREADABLE = (OSError, EOFError, zlib.error, zipfile.BadZipFile, UnicodeDecodeError)
 
 
 @dataclass(frozen=True)
@@ -56,13 +66,10 @@ def locate_quarter(
     if path.is_dir():
         sub, num = _member(path, SUB), _member(path, NUM)
         sub_source, num_source = str(sub), str(num)
-    elif path.is_file() and path.suffix.lower() == ".zip":
+    else:
+        _check_zip(path)
         sub, num = _extract(path, staging / path.stem)
         sub_source, num_source = f"{path}/{SUB}", f"{path}/{NUM}"
-    elif path.exists():
-        raise InputError("expected a quarter folder or an SEC quarter .zip", source=str(path))
-    else:
-        raise InputError("no such file or folder", source=str(path))
     return QuarterFiles(
         name=path.stem if path.is_file() else path.name,
         sub=sub,
@@ -74,9 +81,38 @@ def locate_quarter(
     )
 
 
+def check_quarter(path: Path) -> None:
+    """Check one quarter's files and headers without extracting anything (before a Spark
+    start): BadInputError or SchemaError naming the file when they cannot be read."""
+    if path.is_dir():
+        for name, required in ((SUB, SUB_COLUMNS), (NUM, NUM_COLUMNS)):
+            check_header(_member(path, name), required)
+        return
+    _check_zip(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            for name, required in ((SUB, SUB_COLUMNS), (NUM, NUM_COLUMNS)):
+                if name not in names:
+                    raise InputError(f"missing member {name}", source=str(path), field=name)
+                source = f"{path}/{name}"
+                with zf.open(name) as member:
+                    _check_columns(_first_line(member, source), required, source)
+    except _UNREADABLE as exc:
+        raise InputError(f"not a readable zip file: {exc}", source=str(path)) from exc
+
+
+def _check_zip(path: Path) -> None:
+    """A regular file named .zip (any size: Spark reads what it holds), else BadInputError."""
+    files.check_regular_file(path, max_bytes=None)
+    if path.suffix.lower() != ".zip":
+        raise InputError("expected a quarter folder or an SEC quarter .zip", source=str(path))
+
+
 def _member(folder: Path, name: str) -> Path:
     for candidate in (folder / name, folder / f"{name}.gz"):
-        if candidate.is_file():
+        if candidate.exists():
+            files.check_regular_file(candidate, max_bytes=None)
             return candidate
     raise InputError(f"missing file {name} (or {name}.gz)", source=str(folder), field=name)
 
@@ -92,7 +128,7 @@ def _extract(archive: Path, target: Path) -> tuple[Path, Path]:
             for name in (SUB, NUM):
                 with zf.open(name) as src, (target / name).open("wb") as dst:
                     shutil.copyfileobj(src, dst)
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise InputError(f"not a readable zip file: {exc}", source=str(archive)) from exc
     return target / SUB, target / NUM
 
@@ -100,13 +136,29 @@ def _extract(archive: Path, target: Path) -> tuple[Path, Path]:
 def check_header(path: Path, required: Sequence[str], source: str | None = None) -> tuple[str, ...]:
     """The tab-separated header of ``path``; SchemaError if it lacks a required column."""
     source = source or str(path)
+    files.check_regular_file(path, max_bytes=None)  # never open a FIFO: it would block
     try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            line = fh.readline()
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
+        with path.open("rb") as raw, gzip.open(raw) if path.suffix == ".gz" else raw as fh:
+            line = _first_line(fh, source)
+    except _UNREADABLE as exc:
         raise InputError(f"cannot read the header: {exc}", source=source) from exc
-    columns = tuple(line.lstrip("\ufeff").rstrip("\r\n").split("\t"))
+    return _check_columns(line, required, source)
+
+
+class _Lines(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+def _first_line(stream: _Lines, source: str) -> str:
+    """The first line of a binary stream as text, bounded by ``MAX_HEADER_CHARS``."""
+    data = stream.readline(MAX_HEADER_CHARS + 1)
+    if len(data) > MAX_HEADER_CHARS:
+        raise InputError(f"the header line is over {MAX_HEADER_CHARS} bytes", source=source)
+    return files.decode_text(data, source)
+
+
+def _check_columns(line: str, required: Sequence[str], source: str) -> tuple[str, ...]:
+    columns = tuple(line.rstrip("\r\n").split("\t"))
     if not line or columns == ("",):
         raise SchemaError("empty file: no header line", source=source, line=1)
     duplicated = sorted({c for c in columns if columns.count(c) > 1})
@@ -116,8 +168,9 @@ def check_header(path: Path, required: Sequence[str], source: str | None = None)
         )
     for column in required:
         if column not in columns:
+            found = ", ".join(columns)
             raise SchemaError(
-                "missing column in the header (found: " + ", ".join(columns) + ")",
+                f"missing column in the header (found: {found[:200]})",
                 source=source,
                 field=column,
                 line=1,

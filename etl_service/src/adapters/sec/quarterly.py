@@ -112,10 +112,11 @@ def extract_quarterly(
         warnings.append(
             f"{source}: CIK {facts.cik} has no quarterly revenue or net income facts; skipped"
         )
-        return Extracted(schema.empty_table(), [], warnings, splits)
+        return Extracted(schema.empty_table(), list(facts.rejected), warnings, splits)
     calendar = _calendar(facts, fiscal_year_end, periods, source)
     rows = [_row(facts, calendar, p, warnings, source) for p in sorted(periods, key=_end)]
     kept, rejected = _unique(rows, facts.cik, source)
+    rejected[:0] = facts.rejected
     _set_eps_ytd(kept, facts, calendar)
     for message in warnings:
         logger.warning("%s", message)

@@ -85,13 +85,16 @@ def extract_all(
 
     Live, the first request is the probe: when it finds the network down the error goes to
     the caller, which falls back as a whole; later failures skip only that company, with
-    a warning. A corrupt local file is the user's to fix: it stops the run.
+    a warning. An unreadable company file or body (malformed JSON, bad gzip or encoding,
+    nested too deeply, no fiscal-year end) is quarantined with its reason, and the other
+    companies go on.
     """
     tables: list[pa.Table] = []
     splits: list[pa.Table] = [arrow_schema(SPLIT_EVENTS).empty_table()]
     rejected: list[Rejected] = []
     warnings: list[str] = []
     unique = sorted({cik10(c) for c in ciks})
+    unreadable = 0
     for done, cik in enumerate(unique, start=1):
         try:
             body, origin = (source if done == 1 or rest is None else rest).get(cik)
@@ -101,10 +104,12 @@ def extract_all(
                 raise
             warnings.append(f"financials: CIK {cik} could not be fetched; skipped")
             continue
-        except (SourceRefusedError, InputError) as exc:
-            if not live and isinstance(exc, InputError):
-                raise
-            # live: e.g. 404 (no XBRL facts for the CIK) or a garbled body for one company
+        except InputError as exc:
+            rejected.append(_unreadable(cik, exc))
+            unreadable += 1
+            warnings.append(f"financials: CIK {cik} skipped: {exc}")
+            continue
+        except SourceRefusedError as exc:  # e.g. 404: no XBRL facts for the CIK
             warnings.append(f"financials: CIK {cik} skipped: {exc}")
             continue
         tables.append(extracted.table)
@@ -112,9 +117,22 @@ def extract_all(
         rejected += extracted.rejected
         warnings += [f"CIK {cik}: {w}" for w in extracted.warnings]
         progress("financials", done, len(unique))
+    if unreadable:
+        warnings.append(f"financials: {unreadable} unreadable companyfacts quarantined")
     table = (
         pa.concat_tables(tables)
         if tables
         else pa.Table.from_pylist([], schema=arrow_schema(QUARTERLY_REPORTS))
     )
     return Extracted(table, rejected, warnings, {SPLIT_EVENTS.name: pa.concat_tables(splits)})
+
+
+def _unreadable(cik: str, exc: InputError) -> Rejected:
+    """The quarantine row of a company whose companyfacts could not be read at all."""
+    return Rejected(
+        table=QUARTERLY_REPORTS.name,
+        record_key=cik,
+        reason=f"companyfacts unreadable, CIK {cik} skipped: {exc}",
+        source=exc.source,
+        record={"cik": cik, "file": exc.source},
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from datetime import UTC, datetime
 from lxml import etree, html
 
 from etl_service.errors import InputError
+from etl_service.src.adapters.files import GZIP_MAGIC, decode_text, gunzip_bytes
 
 _REVISION_PATTERNS = (
     re.compile(rb'about="[^"]*/revision/(\d+)"'),  # REST API (Parsoid) HTML
@@ -19,7 +19,6 @@ _TIME_PATTERNS = (
     re.compile(rb'<meta property="dc:modified" content="([^"]+)"'),
     re.compile(rb'"dateModified":"([^"]+)"'),
 )
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass(frozen=True)
@@ -32,25 +31,14 @@ class PageInfo:
 
 def maybe_gunzip(data: bytes, source: str) -> bytes:
     """``data`` itself, or its decompressed content when it is gzip (bundled snapshots)."""
-    if not data.startswith(_GZIP_MAGIC):
-        return data
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError) as exc:
-        raise InputError(f"corrupt gzip data: {exc}", source=source) from exc
+    return gunzip_bytes(data, source) if data.startswith(GZIP_MAGIC) else data
 
 
 def decode_page(data: bytes, source: str) -> str:
     """The page as text; refuses empty, non-UTF-8 and truncated bodies."""
     if not data.strip():
         raise InputError("the page is empty", source=source)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"the page is not valid UTF-8 (byte {exc.start}: {data[exc.start : exc.start + 4]!r})",
-            source=source,
-        ) from exc
+    text = decode_text(data, source)
     head = text[:2048].lower()
     if "<html" not in head and "<!doctype html" not in head:
         raise InputError("the body is not an HTML page (no <html> element)", source=source)

@@ -6,10 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl_service.errors import InputError
 from etl_service.src.adapters.archive import ArchivedPayload, RawArchive
+from etl_service.src.adapters.files import read_bytes
 from etl_service.src.adapters.http import FetchResult, HttpFetcher
-from etl_service.src.adapters.wikipedia.document import maybe_gunzip, page_info
+from etl_service.src.adapters.wikipedia.document import page_info
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +63,4 @@ def fetch_page(fetcher: HttpFetcher, url: str, archive: RawArchive) -> FetchedPa
 
 def read_page_file(path: Path) -> bytes:
     """The bytes of a saved page (``.html`` or ``.html.gz``), with a clear error if unreadable."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the page: {exc.strerror}", source=str(path)) from exc
-    return maybe_gunzip(data, str(path))
+    return read_bytes(path)

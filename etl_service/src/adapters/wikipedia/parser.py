@@ -66,7 +66,6 @@ def _read_changes(root: html.HtmlElement, source: str) -> tuple[Extracted, bool]
     """The changes table, or an empty one with the warning when the page has none."""
     found = search_table(root, "changes", CHANGE_FIELDS, "changes", source)
     if found is None:
-        logger.warning("%s: %s", source, NO_CHANGES_TABLE)
         empty = arrow_schema(INDEX_CHANGES).empty_table()
         return Extracted(empty, warnings=[f"{source}: {NO_CHANGES_TABLE}"]), False
     changes, change_map = found
@@ -100,7 +99,7 @@ def parse_page(data: bytes, source: str, info: PageInfo | None = None) -> Parsed
     companies = build_companies(_records(constituents, constituent_map), source, info.revision)
     companies.warnings[:0] = [f"{source}: constituents {n}" for n in constituents.notes]
     history, changes_found = _read_changes(root, source)
-    logger.info(
+    logger.debug(
         "parsed %s (revision %s): %d companies (%d rejected), %d changes (%d rejected)",
         source,
         info.revision,

@@ -42,7 +42,6 @@ only hold second copies.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ import httpx
 from etl_service.errors import InputError, SourceRefusedError, SourceUnavailableError
 from etl_service.settings import WikipediaHistorySettings
 from etl_service.src.adapters.archive import ArchivedPayload, RawArchive
+from etl_service.src.adapters.files import parse_json
 from etl_service.src.adapters.http import FetchResult, HttpFetcher, retry_after_seconds
 from etl_service.src.adapters.wikipedia.document import PageInfo
 from etl_service.src.adapters.wikipedia.parser import ParsedPage, parse_page
@@ -107,10 +107,7 @@ def _get(value: object, path: str, kind: type[_T], source: str) -> _T:
 
 
 def _json_object(body: bytes, source: str) -> dict[str, Any]:
-    try:
-        answer = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"malformed API answer: not JSON ({exc})", source=source) from exc
+    answer = parse_json(body, source)
     if not isinstance(answer, dict):
         raise InputError("malformed API answer: not a JSON object", source=source)
     return answer
