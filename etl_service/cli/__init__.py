@@ -24,6 +24,7 @@ from etl_service.errors import (
 from etl_service.redact import environment_secrets, one_line, redact_text
 from etl_service.settings import Settings
 from etl_service.shutdown import raise_on_sigterm
+from etl_service.src.adapters.files import set_input_limit
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
     configure_logging(log_format, logging.DEBUG if verbose or debug else logging.INFO)
     ctx.meta["debug"] = debug
     ctx.obj = _settings()
+    set_input_limit(ctx.obj.max_input_bytes)
 
 
 _SECRET_PARTS = ("password", "secret", "key", "token", "database_url")

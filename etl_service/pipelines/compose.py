@@ -28,6 +28,7 @@ from etl_service.settings import Settings
 from etl_service.sinks import SinkContext, load_sink
 from etl_service.sinks.snowflake.connection import Connection, connection_for
 from etl_service.src.adapters.archive import RawArchive
+from etl_service.src.adapters.files import set_input_limit
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
@@ -133,6 +134,7 @@ def build_pipeline(
             work, when something the run needs is missing or unreachable.
     """
     faults.arm(settings.fault_point)
+    set_input_limit(settings.max_input_bytes)
     database = database or connected_engine(settings.database_url_value)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()

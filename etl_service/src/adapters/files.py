@@ -17,6 +17,7 @@ import stat
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +25,20 @@ from etl_service.errors import BadInputError
 
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 """Default bound on an input file, and on what a gzip file decompresses to."""
+
+_limit: ContextVar[int] = ContextVar("max_input_bytes", default=MAX_INPUT_BYTES)
+
+
+def set_input_limit(max_bytes: int) -> None:
+    """Bound every input read in this context (``ETL_MAX_INPUT_BYTES``, set at the entry
+    point once, like the rest of the settings)."""
+    _limit.set(max_bytes)
+
+
+def input_limit() -> int:
+    """The bound in force: ``set_input_limit``'s, else ``MAX_INPUT_BYTES``."""
+    return _limit.get()
+
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -51,9 +66,12 @@ def _not_regular(mode: int) -> str | None:
     return next((kind for test, kind in _KINDS if test(mode)), "not a regular file")
 
 
-def check_regular_file(path: Path, max_bytes: int | None = MAX_INPUT_BYTES) -> int:
+def check_regular_file(path: Path, max_bytes: int | None = -1) -> int:
     """The size of ``path``; BadInputError unless it is a regular file within ``max_bytes``
-    (None: any size). Nothing is opened, so a FIFO cannot block and a device is never read."""
+    (None: any size; default: ``input_limit()``). Nothing is opened, so a FIFO cannot block
+    and a device is never read."""
+    if max_bytes == -1:
+        max_bytes = input_limit()
     try:
         info = path.stat()
     except FileNotFoundError as exc:
@@ -71,9 +89,10 @@ def check_regular_file(path: Path, max_bytes: int | None = MAX_INPUT_BYTES) -> i
     return info.st_size
 
 
-def read_bytes(path: Path, max_bytes: int = MAX_INPUT_BYTES, *, gunzip: bool = True) -> bytes:
+def read_bytes(path: Path, max_bytes: int | None = None, *, gunzip: bool = True) -> bytes:
     """The content of the regular file ``path``, gunzipped when it is gzip (by its ``.gz``
-    name or its magic bytes), at most ``max_bytes`` either way."""
+    name or its magic bytes), at most ``max_bytes`` (default ``input_limit()``) either way."""
+    max_bytes = input_limit() if max_bytes is None else max_bytes
     check_regular_file(path, max_bytes)
     try:
         # O_NONBLOCK: should the path become a FIFO after the check, opening it cannot block
@@ -95,9 +114,10 @@ def read_bytes(path: Path, max_bytes: int = MAX_INPUT_BYTES, *, gunzip: bool = T
     return data
 
 
-def gunzip_bytes(data: bytes, source: str, max_bytes: int = MAX_INPUT_BYTES) -> bytes:
+def gunzip_bytes(data: bytes, source: str, max_bytes: int | None = None) -> bytes:
     """Decompressed gzip ``data``; BadInputError for a fake, truncated or corrupt gzip, or
     one that decompresses to more than ``max_bytes`` (a gzip bomb)."""
+    max_bytes = input_limit() if max_bytes is None else max_bytes
     if not data.startswith(GZIP_MAGIC):
         raise BadInputError("not a gzip file (no gzip header), though named .gz", source=source)
     try:
@@ -134,7 +154,7 @@ def decode_text(data: bytes, source: str) -> str:
     return text
 
 
-def read_text(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> str:
+def read_text(path: Path, max_bytes: int | None = None) -> str:
     """A regular (possibly gzipped) UTF-8 text file; see ``read_bytes`` and ``decode_text``."""
     return decode_text(read_bytes(path, max_bytes), str(path))
 
@@ -161,7 +181,7 @@ def parse_json(data: bytes | str, source: str) -> Any:
         raise BadInputError("JSON nested too deeply", source=source) from exc
 
 
-def read_json(path: Path, max_bytes: int = MAX_INPUT_BYTES) -> Any:
+def read_json(path: Path, max_bytes: int | None = None) -> Any:
     """A regular (possibly gzipped) JSON file; see ``read_bytes`` and ``parse_json``."""
     return parse_json(read_bytes(path, max_bytes), str(path))
 

@@ -149,3 +149,13 @@ def test_an_invalid_setting_is_a_configuration_error_naming_the_variable(
         "error: invalid settings: ETL_RUN_LOCK_TIMEOUT_S='-1': "
         "Input should be greater than or equal to 0\n"
     )
+
+
+def test_max_input_bytes_bounds_every_input_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    Path("prices.csv").write_text("Date,Open,High,Low,Close,Volume\n2024-01-02,1,1,1,2,3\n" * 10)
+    monkeypatch.setenv("ETL_MAX_INPUT_BYTES", "100")
+    assert main(["extract", "prices", "--input", "prices.csv"]) == 4
+    err = capsys.readouterr().err
+    assert "prices.csv: is 530 bytes, over the 100 bytes limit for an input file" in err

@@ -217,7 +217,7 @@ def layouts() -> list[FileLayout]:
 
 
 def price_lines(
-    path: Path, validator: PriceValidator, max_bytes: int = files.MAX_INPUT_BYTES
+    path: Path, validator: PriceValidator, max_bytes: int | None = None
 ) -> Iterator[str]:
     """The lines of a price file (gunzipped), read when first asked for.
 

@@ -92,13 +92,13 @@ class BulkCompanyFacts:
     snapshot. No network is used.
     """
 
-    def __init__(self, path: Path, max_bytes: int = files.MAX_INPUT_BYTES) -> None:
+    def __init__(self, path: Path, max_bytes: int | None = None) -> None:
         if not path.is_dir():
             files.check_regular_file(path, max_bytes=None)  # read member by member
             if not zipfile.is_zipfile(path):
                 raise InputError("not a zip file nor a folder of CIK*.json", source=str(path))
         self.path = path
-        self.max_bytes = max_bytes
+        self.max_bytes = files.input_limit() if max_bytes is None else max_bytes
 
     def has(self, cik: int | str) -> bool:
         """Whether the bulk files hold the companyfacts of ``cik``."""
