@@ -147,6 +147,17 @@ class BucketSettings(BaseModel):
     replication_role_arn: str | None = None
 
 
+class LakeFormationSettings(BaseModel):
+    """Lake Formation governance of an ``s3://`` lake in the Glue Data Catalog."""
+
+    config: Path | None = None
+    """The governance config (TOML); None: the bundled
+    ``etl_service/aws/lake_formation/governance.toml``."""
+    governance: Literal["apply", "check", "skip"] = "apply"
+    """What the lake_formation pipeline does with it after the lake commit: apply it, check
+    it (plan only, each planned change a warning of the run), or skip it."""
+
+
 class Settings(BaseSettings):
     """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
 
@@ -195,6 +206,7 @@ class Settings(BaseSettings):
 
     catalog: CatalogSettings = CatalogSettings()
     bucket: BucketSettings = BucketSettings()
+    lake_formation: LakeFormationSettings = LakeFormationSettings()
     http: HttpSettings = HttpSettings()
     sec: SecSettings = SecSettings()
     snowflake: SnowflakeSettings = SnowflakeSettings()

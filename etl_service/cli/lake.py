@@ -1,11 +1,14 @@
-"""``etl-service lake``: set up the lake (bucket and catalog), list its tables and history."""
+"""``etl-service lake``: set up the lake (bucket, catalog, Lake Formation governance), list its
+tables and history."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
 from etl_service.cli.query import FORMAT, emit
-from etl_service.pipelines.compose import build_lake
+from etl_service.pipelines.compose import build_governance, build_lake
 from etl_service.settings import Settings
 from etl_service.src.db.lake import Lake
 from etl_service.src.db.lake.tables import LAKE_ZONES
@@ -51,6 +54,34 @@ def _setup_bucket(settings: Settings, the_lake: Lake) -> list[str]:
     )
     glue = client(session, "glue", settings.aws_endpoint_url)
     return setup_data_lake(client(session, "s3", settings.aws_endpoint_url), glue, spec)
+
+
+@lake.command()
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan (grant, revoke, tag ...); change nothing."
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The governance config (TOML). Default: ETL_LAKE_FORMATION__CONFIG or the bundled "
+    "etl_service/aws/lake_formation/governance.toml.",
+)
+@click.pass_obj
+def govern(settings: Settings, dry_run: bool, config_path: Path | None) -> None:
+    """Bring Lake Formation to the governance config (idempotent; prints each change).
+
+    Data lake admins and no defaults for IAM_ALLOWED_PRINCIPALS, the s3:// lake's location
+    registered, LF-tags on its databases, tables and columns, and exactly the configured
+    grants on it: others are revoked. Needs ETL_CATALOG__TYPE=glue and `lake setup` first.
+    """
+    changes = build_governance(settings, build_lake(settings), config=config_path).run(dry_run)
+    for change in changes:
+        click.echo(str(change))
+    click.echo(
+        f"{len(changes)} changes" + (" planned (dry run: nothing changed)" if dry_run else "")
+    )
 
 
 @lake.command()

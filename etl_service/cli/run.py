@@ -6,6 +6,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -22,7 +23,7 @@ from rich.table import Table
 from etl_service.engines import AVAILABLE_ENGINES
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunReport
-from etl_service.pipelines.compose import build_pipeline
+from etl_service.pipelines.compose import PIPELINES, build_pipeline
 from etl_service.settings import Settings, SourceMode
 
 logger = logging.getLogger(__name__)
@@ -106,6 +107,27 @@ def print_summary(report: RunReport, console: Console) -> None:
     "cluster). Default: ETL_SPARK__MASTER or local[*].",
 )
 @click.option(
+    "--pipeline",
+    type=click.Choice(sorted(PIPELINES)),
+    default=None,
+    help="lake_formation: Spark into an s3:// lake in Glue, governed by Lake Formation after "
+    "the lake commits. Default: the engine's own pipeline.",
+)
+@click.option(
+    "--governance",
+    type=click.Choice(["apply", "check", "skip"]),
+    default=None,
+    help="With --pipeline lake_formation: apply the governance config, check it (plan only, "
+    "each change a warning) or skip it. Default: ETL_LAKE_FORMATION__GOVERNANCE or apply.",
+)
+@click.option(
+    "--governance-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="With --pipeline lake_formation: the governance config (TOML). Default: "
+    "ETL_LAKE_FORMATION__CONFIG or the bundled governance.toml.",
+)
+@click.option(
     "--allow-shrink",
     is_flag=True,
     help="Load even if a table would lose more than ETL_QUALITY__MAX_SHRINK of its rows "
@@ -117,16 +139,31 @@ def run(
     source: str | None,
     engine_name: str | None,
     spark_master: str | None,
+    pipeline: str | None,
+    governance: str | None,
+    governance_config: Path | None,
     allow_shrink: bool,
 ) -> None:
     """Run the main job: extract, transform, validate, load into the database and the lake."""
     updates: dict[str, object] = {}
+    if governance or governance_config:
+        if pipeline != "lake_formation":
+            raise ConfigError("--governance and --governance-config need --pipeline lake_formation")
+        lake_formation = settings.lake_formation.model_copy(
+            update={"governance": governance or settings.lake_formation.governance}
+            | ({"config": governance_config} if governance_config else {})
+        )
+        updates["lake_formation"] = lake_formation
     if allow_shrink:
         updates["allow_shrink"] = True
     if source:
         updates["source"] = SourceMode(source)
     if engine_name:
         updates["engine"] = engine_name
+    if pipeline == "lake_formation":
+        if engine_name not in (None, "spark"):
+            raise ConfigError("--pipeline lake_formation runs on --engine spark")
+        engine_name = "spark"
     if spark_master:
         if (engine_name or settings.engine) != "spark":
             raise ConfigError("--spark-mode needs --engine spark")
@@ -134,7 +171,7 @@ def run(
     settings = settings.model_copy(update=updates)
     with (
         progress_display(sys.stderr.isatty()) as progress,
-        build_pipeline(settings, progress=progress) as pipeline,
+        build_pipeline(settings, progress=progress, pipeline=pipeline) as job,
     ):
-        report = pipeline.run()
+        report = job.run()
     print_summary(report, Console(width=120))

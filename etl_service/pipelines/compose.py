@@ -12,6 +12,7 @@ import logging
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -19,8 +20,10 @@ import sqlalchemy as sa
 
 from etl_service import faults
 from etl_service.engines import load_engine
+from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.lake_formation_pipeline import GOVERNANCE_SINK, PySparkLakeFormationETL
 from etl_service.pipelines.recovery import recover
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.pipelines.standard_pipeline import StandardETLPipeline
@@ -40,13 +43,17 @@ from etl_service.src.models.schemas import Zone
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
+    from etl_service.aws.lake_formation.setup import LakeFormationSetup
+
 logger = logging.getLogger(__name__)
 
 PIPELINES: dict[str, type[CurationPipeline]] = {
     "standard": StandardETLPipeline,
     "spark": SparkETLPipeline,
+    "lake_formation": PySparkLakeFormationETL,
 }
-"""The named pipeline class of an engine; any other engine runs a ``CurationPipeline``."""
+"""The named pipelines; by default a run is the one named as its engine, and any other
+engine runs a ``CurationPipeline``."""
 
 
 def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
@@ -70,6 +77,19 @@ def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
             glue_client=glue_client,
         )
     return open_lake(settings.lake_uri, settings.catalog, glue_client=glue_client)
+
+
+def build_governance(
+    settings: Settings, lake: Lake, boto3_session: Any | None = None, config: Path | None = None
+) -> LakeFormationSetup:
+    """The Lake Formation setup of ``lake``, with clients of ``boto3_session``.
+
+    Raises:
+        ConfigError: the lake is not on S3 in the Glue catalog, or the config is invalid.
+    """
+    from etl_service.aws.lake_formation.setup import LakeFormationSetup
+
+    return LakeFormationSetup.from_settings(settings, lake.namespaces(), boto3_session, config)
 
 
 def build_sources(
@@ -107,6 +127,7 @@ def build_pipeline(
     sources: Sources | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     snowflake: Connection | None = None,
+    pipeline: str | None = None,
 ) -> Iterator[CurationPipeline]:
     """A ready pipeline for the ``with`` block, holding the run lock, on ``settings.engine``.
 
@@ -128,17 +149,26 @@ def build_pipeline(
         progress: called as ``progress(step, done, total)`` during long steps.
         snowflake: the Snowflake connection of the snowflake sink (default: one from
             ``ETL_SNOWFLAKE__*``, made only when ``ETL_SINKS`` names that sink).
+        pipeline: a name in ``PIPELINES`` (default: the engine's); the pipeline may adjust
+            the settings first (``lake_formation``: Spark, and the governance step).
 
     Raises:
         ConfigError, StoreUnavailableError, EngineError, NotInstalledError: before any
             work, when something the run needs is missing or unreachable.
     """
+    if pipeline is not None and pipeline not in PIPELINES:
+        raise ConfigError(f"unknown pipeline {pipeline!r}: choose one of {', '.join(PIPELINES)}")
+    pipeline_class = PIPELINES.get(pipeline or settings.engine, CurationPipeline)
+    settings = pipeline_class.configure(settings)
     faults.arm(settings.fault_point)
     set_input_limit(settings.max_input_bytes)
     database = database or connected_engine(settings.database_url_value)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
     lake.ensure_namespaces()  # the catalog is configured and reachable
+    governance = None
+    if GOVERNANCE_SINK in settings.sinks:
+        governance = build_governance(settings, lake, boto3_session)
     with ExitStack() as stack:
         engine = stack.enter_context(load_engine(settings.engine, settings, spark))
         engine.check(database, lake)
@@ -153,9 +183,8 @@ def build_pipeline(
         if snowflake is None and "snowflake" in settings.sinks:
             snowflake = stack.enter_context(connection_for(settings.snowflake))
         sink_context = SinkContext(
-            settings, engine, database, lake, run_id, boto3_session, snowflake
+            settings, engine, database, lake, run_id, boto3_session, snowflake, governance
         )
         sinks = [load_sink(name, sink_context) for name in settings.sinks]
         context = RunContext(settings=settings, engine=database, run_id=run_id)
-        pipeline_class = PIPELINES.get(settings.engine, CurationPipeline)
         yield pipeline_class(context, sources, engine, sinks)

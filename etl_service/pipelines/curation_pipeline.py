@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from etl_service.engines.base import Engine
 from etl_service.pipelines.base_pipeline import BasePipeline, RunContext, RunReport
+from etl_service.settings import Settings
 from etl_service.sinks import RunOutputs, Sink, write_all
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db.queries import loaded_row_counts
@@ -60,6 +61,11 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         self.engine = engine
         self.sinks = list(sinks)
         self._session: SqlSession | None = None
+
+    @classmethod
+    def configure(cls, settings: Settings) -> Settings:
+        """The settings this pipeline runs with (the composition root asks before building)."""
+        return settings
 
     def run(self) -> RunReport:
         try:

@@ -41,12 +41,15 @@ class SinkContext:
     boto3_session: Any | None = None
     snowflake: Any | None = None
     """The Snowflake connection, built at the entry point when the snowflake sink is used."""
+    governance: Any | None = None
+    """The ``LakeFormationSetup`` of the lake, built when the lake_formation sink is used."""
 
 
 AVAILABLE_SINKS: dict[str, str] = {
     "lake": "etl_service.sinks.lake:LakeSink",
     "database": "etl_service.sinks.database:DatabaseSink",
     "snowflake": "etl_service.sinks.snowflake:SnowflakeSink",
+    "lake_formation": "etl_service.sinks.lake_formation:LakeFormationSink",
 }
 """Every sink by name, as ``module:class``; the class builds itself ``from_context``."""
 

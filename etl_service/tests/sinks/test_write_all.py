@@ -94,4 +94,4 @@ def test_an_unknown_sink_is_a_configuration_error_naming_the_known_ones() -> Non
     context = SinkContext(None, None, None, None, "run")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="unknown sink in ETL_SINKS 'nope': choose one of "):
         load_sink("nope", context)
-    assert set(AVAILABLE_SINKS) == {"lake", "database", "snowflake"}
+    assert set(AVAILABLE_SINKS) == {"lake", "database", "snowflake", "lake_formation"}

@@ -180,6 +180,10 @@ class Lake:
     def namespace_of(self, zone: Zone) -> str:
         return self.namespace if zone == Zone.CURATED else f"{self.namespace}_{zone}"
 
+    def namespaces(self) -> dict[str, str]:
+        """The namespace (Glue database) of each zone, by the zone's name."""
+        return {str(zone): self.namespace_of(zone) for zone in LAKE_ZONES}
+
     def identifier(self, zone: Zone, name: str) -> tuple[str, str]:
         return (self.namespace_of(zone), name)
 
