@@ -21,6 +21,7 @@ from etl_service import faults
 from etl_service.engines import load_engine
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.glue_pipeline import GlueETLPipeline
 from etl_service.pipelines.recovery import recover
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
 from etl_service.pipelines.standard_pipeline import StandardETLPipeline
@@ -44,6 +45,7 @@ logger = logging.getLogger(__name__)
 PIPELINES: dict[str, type[CurationPipeline]] = {
     "standard": StandardETLPipeline,
     "spark": SparkETLPipeline,
+    "glue": GlueETLPipeline,
 }
 """The named pipeline class of an engine; any other engine runs a ``CurationPipeline``."""
 
