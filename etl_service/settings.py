@@ -158,6 +158,28 @@ class LakeFormationSettings(BaseModel):
     it (plan only, each planned change a warning of the run), or skip it."""
 
 
+class GlueSettings(BaseModel):
+    """The AWS Glue job: what ``etl-service glue deploy`` creates and ``glue start`` runs."""
+
+    job_name: str = "sp500-etl-job"
+    role_arn: str | None = None
+    """The job's IAM role; unset: ``arn:aws:iam::<account>:role/sp500-glue``."""
+    worker_type: str = "G.1X"
+    number_of_workers: int = Field(default=2, ge=2)
+    timeout_minutes: int = Field(default=120, ge=1)
+    connection_name: str | None = None
+    """The Glue connection (JDBC) of the RDS/PostgreSQL database; unset: no database load
+    through a connection (the job then uses ``ETL_DATABASE_URL``)."""
+    schedule: str | None = None
+    """A schedule trigger's cron, e.g. ``cron(0 6 * * ? *)``; unset: no trigger."""
+    artifacts_prefix: str = "glue"
+    """Where the script and the wheel go, under the lake's prefix in its bucket."""
+    source: SourceMode = SourceMode.AUTO
+    """The job's source mode (its ``--source_mode`` default argument)."""
+    poll_s: float = Field(default=15.0, gt=0)
+    """How often ``etl-service glue start --wait`` asks for the run's state."""
+
+
 class Settings(BaseSettings):
     """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
 
@@ -205,6 +227,7 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = None
 
     catalog: CatalogSettings = CatalogSettings()
+    glue: GlueSettings = GlueSettings()
     bucket: BucketSettings = BucketSettings()
     lake_formation: LakeFormationSettings = LakeFormationSettings()
     http: HttpSettings = HttpSettings()

@@ -81,9 +81,10 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _register() -> None:
-    from etl_service.cli import db, export, extract, lake, query, recover, run
+    from etl_service.cli import db, export, extract, glue, lake, query, recover, run
 
     cli.add_command(db.db)
+    cli.add_command(glue.glue)
     cli.add_command(export.export)
     cli.add_command(extract.extract)
     cli.add_command(lake.lake)

@@ -40,11 +40,24 @@ def _spark(settings: Settings, spark: SparkSession | None) -> Iterator[Engine]:
         yield SparkEngine(own, settings.spark)
 
 
+@contextmanager
+def _glue(settings: Settings, spark: SparkSession | None) -> Iterator[Engine]:
+    from etl_service.engines.glue import GlueEngine
+    from etl_service.engines.spark.session import spark_session
+
+    if spark is not None:  # a Glue context's session: the job owns it
+        yield GlueEngine(spark, settings.spark)
+        return
+    with spark_session(settings.spark) as own:
+        yield GlueEngine(own, settings.spark)
+
+
 EngineLoader = Callable[[Settings, Any], AbstractContextManager[Engine]]
 
 AVAILABLE_ENGINES: dict[str, EngineLoader] = {
     "standard": _standard,
     "spark": _spark,
+    "glue": _glue,
 }
 """Every engine by name; ``ETL_ENGINE`` or ``--engine`` chooses one."""
 

@@ -23,6 +23,7 @@ from etl_service.engines import load_engine
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
+from etl_service.pipelines.glue_pipeline import GlueETLPipeline
 from etl_service.pipelines.lake_formation_pipeline import GOVERNANCE_SINK, PySparkLakeFormationETL
 from etl_service.pipelines.recovery import recover
 from etl_service.pipelines.spark_pipeline import SparkETLPipeline
@@ -51,6 +52,7 @@ PIPELINES: dict[str, type[CurationPipeline]] = {
     "standard": StandardETLPipeline,
     "spark": SparkETLPipeline,
     "lake_formation": PySparkLakeFormationETL,
+    "glue": GlueETLPipeline,
 }
 """The named pipelines; by default a run is the one named as its engine, and any other
 engine runs a ``CurationPipeline``."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import pyarrow as pa
 
@@ -29,7 +30,7 @@ from etl_service.src.models.schemas import (
     arrow_schema,
 )
 from etl_service.src.transforms.curate import Curated, SourceTables, aggregate, curate
-from etl_service.src.transforms.quality import evaluate, shrink_results
+from etl_service.src.transforms.quality import QualityOutcome, evaluate, shrink_results
 from etl_service.src.transforms.sql_runner import SqlSession
 
 
@@ -125,11 +126,8 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
 
     def validate(self, curated: Curated) -> list[CheckResult]:
         """Gate the curated tables, then aggregate what the gates kept, then gate that."""
-        quality = self.context.settings.quality
-        outcome = evaluate(self.session, curated.tables, quality)
-        aggregates = evaluate(
-            self.session, {SECTOR_AGGREGATES.name: aggregate(self.session)}, quality
-        )
+        outcome = self.evaluate(curated.tables)
+        aggregates = self.evaluate({SECTOR_AGGREGATES.name: aggregate(self.session)})
         gated = {**outcome.tables, **aggregates.tables}
         curated.tables = {
             spec.name: self.engine.conform(spec, gated[spec.name]) for spec in CURATED_TABLES
@@ -143,6 +141,10 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
                     f"{result.severity}: {result.rule} on {result.table}: {result.failed} rows"
                 )
         return results
+
+    def evaluate(self, tables: dict[str, Any]) -> QualityOutcome:
+        """The quality rules on ``tables``, run as the shared SQL in the run's session."""
+        return evaluate(self.session, tables, self.context.settings.quality)
 
     def _shrinks(self, curated: Curated) -> list[CheckResult]:
         """Each curated table against what the last load left in the database."""

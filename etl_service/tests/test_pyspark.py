@@ -157,7 +157,8 @@ def test_the_pipelines_package_works_without_pyspark() -> None:
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
     )
-    assert (done.returncode, done.stdout) == (0, "SparkETLPipeline spark standard\n"), done.stderr
+    expected = (0, "SparkETLPipeline glue spark standard\n")
+    assert (done.returncode, done.stdout) == expected, done.stderr
 
 
 def test_a_second_session_is_refused_while_one_is_active(spark: SparkSession) -> None:

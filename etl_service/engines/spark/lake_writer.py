@@ -59,12 +59,18 @@ def content_digest(frame: DataFrame) -> str:
 
 
 def write_parquet(
-    lake: Lake, frame: DataFrame, folder: str, partition_by: Sequence[str], rows: int
+    lake: Lake,
+    frame: DataFrame,
+    folder: str,
+    partition_by: Sequence[str],
+    rows: int,
+    direct: bool = False,
 ) -> None:
-    """Write ``frame`` (``rows`` rows) as Parquet files into the new folder URI ``folder``."""
+    """Write ``frame`` (``rows`` rows) as Parquet files into the new folder URI ``folder``;
+    ``direct``: the cluster writes any URI itself (AWS Glue and EMR write ``s3://``)."""
     files = max(1, math.ceil(rows / ROWS_PER_FILE))
     try:
-        if folder.startswith("file://"):
+        if direct or folder.startswith("file://"):
             _write(frame, folder, partition_by, files)  # Hadoop does not decode %-escapes
             return
         local = tempfile.mkdtemp(prefix="etl-spark-lake-")

@@ -376,6 +376,23 @@ DAILY_CLOSES = TableSpec(
 )
 
 
+RAW_PAYLOADS = TableSpec(
+    "raw_payloads",
+    (
+        _c("source", S, False, "the source the payload came from, e.g. wikipedia"),
+        _c("url", S, False),
+        _c("fetched_at", T, False),
+        _c("sha256", S, False),
+        _c("size", INT, False, "bytes"),
+        _c("revision", S, True, "the source's own version id, when it has one"),
+    ),
+    key=("source", "sha256", "fetched_at"),
+    doc="The raw zone's payloads as their metadata files describe them.",
+    zone=Zone.RAW,
+    load_mode=None,
+)
+
+
 def _processed(spec: TableSpec, name: str, doc: str) -> TableSpec:
     return replace(spec, name=name, doc=doc, zone=Zone.PROCESSED, load_mode=None, partition_by=())
 

@@ -8,9 +8,11 @@ the reason) and let the rest through, recorded as a warning.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pyarrow as pa
 
 from etl_service.settings import QualitySettings
 from etl_service.src.models.quality import CheckResult, Severity
@@ -148,7 +150,12 @@ def _key_of(spec: TableSpec, row: Mapping[str, Any]) -> str:
     return "|".join(str(row.get(k)) for k in spec.key)
 
 
-def _row_counts(session: SqlSession, tables: list[str]) -> dict[str, int]:
+FailingRows = Callable[[Rule], tuple[pa.Table, Any | None]]
+"""How a rule's failing rows are found: the rows (Arrow) and, for a quarantining rule, the
+table's frame without them (None: selected by the rule's predicate)."""
+
+
+def row_counts(session: SqlSession, tables: list[str]) -> dict[str, int]:
     """Every table's row count in one query (one job on Spark, not one per table)."""
     if not tables:
         return {}
@@ -158,12 +165,22 @@ def _row_counts(session: SqlSession, tables: list[str]) -> dict[str, int]:
 
 
 def evaluate(
-    engine: SqlSession, tables: Mapping[str, Any], settings: QualitySettings
+    engine: SqlSession,
+    tables: Mapping[str, Any],
+    settings: QualitySettings,
+    failing_rows: Callable[[Mapping[str, Any]], FailingRows] | None = None,
 ) -> QualityOutcome:
     """Run every rule in ``engine``'s session; quarantine the failing rows of row rules.
 
     Only the failing rows travel to the caller (as Arrow); the kept tables stay frames of
-    the engine.
+    the engine. A table's rules run in order, each on the rows the earlier ones kept.
+
+    Args:
+        engine: the session the tables are registered in.
+        tables: the frames to check, by table name.
+        settings: the rules' thresholds.
+        failing_rows: given the tables, what finds each rule's failing rows (Glue's
+            EvaluateDataQuality); default: the rule's SQL in ``engine``.
     """
     results: list[CheckResult] = []
     kept = dict(tables)
@@ -172,9 +189,14 @@ def evaluate(
         engine.register(name, table)
     checked_rules = rules(set(tables), settings)
     # Counted as given, before any quarantine.
-    counts = _row_counts(engine, sorted({rule.table for rule in checked_rules}))
+    counts = row_counts(engine, sorted({rule.table for rule in checked_rules}))
+    find = (
+        failing_rows(tables)
+        if failing_rows
+        else lambda rule: (engine.query(rule.failing_sql), None)
+    )
     for rule in checked_rules:
-        failing = engine.query(rule.failing_sql)
+        failing, without = find(rule)
         checked = counts[rule.table]
         samples = failing.slice(0, SAMPLE_ROWS).to_pylist()
         results.append(
@@ -193,8 +215,12 @@ def evaluate(
                 Rejected(rule.table, _key_of(spec, row), f"data quality: {rule.name}", None, row)
                 for row in failing.to_pylist()
             ]
-            kept[rule.table] = engine.select(
-                f"SELECT * FROM {rule.table} WHERE NOT COALESCE({rule.predicate}, false)"
+            kept[rule.table] = (
+                without
+                if without is not None
+                else engine.select(
+                    f"SELECT * FROM {rule.table} WHERE NOT COALESCE({rule.predicate}, false)"
+                )
             )
             engine.register(rule.table, kept[rule.table])
     return QualityOutcome(results, kept, quarantined)

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.unit
 
 
 def test_unknown_engine_is_a_configuration_error_naming_the_known_ones() -> None:
-    with pytest.raises(ConfigError, match="unknown engine 'flink': choose one of spark, standard"):
+    with pytest.raises(
+        ConfigError, match="unknown engine 'flink': choose one of glue, spark, standard"
+    ):
         load_engine("flink", Settings())
-    assert sorted(AVAILABLE_ENGINES) == ["spark", "standard"]
+    assert sorted(AVAILABLE_ENGINES) == ["glue", "spark", "standard"]
 
 
 def test_standard_engine_conforms_to_the_canonical_schema_in_key_order() -> None:

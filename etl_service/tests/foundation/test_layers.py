@@ -13,13 +13,23 @@ PACKAGE = Path(__file__).resolve().parents[2]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "redact", "faults", "settings", "plugins", "shutdown", "snapshot", "src.models"),
-    ("src.adapters", "aws.s3", "aws.session", "aws.lake_formation"),
-    ("src.transforms",),
+    (
+        "src.adapters",
+        "aws.s3",
+        "aws.session",
+        "aws.lake_formation",
+        "aws.glue.api",
+        "aws.glue.deploy",
+        "aws.glue.local",
+        "aws.glue.local_dq",
+        "aws.glue.types",
+    ),
+    ("src.transforms", "aws.glue.dqdl"),
     ("src.db",),
     ("engines",),
     ("sinks",),
     ("pipelines",),
-    ("cli",),
+    ("cli", "aws.glue"),
 )
 """From the bottom up; a module may import its own layer and the ones below."""
 
