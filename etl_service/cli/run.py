@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from etl_service.cli._summary import summary_is_json, write_summary
 from etl_service.engines import AVAILABLE_ENGINES
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunReport
@@ -49,6 +50,24 @@ def progress_display(enabled: bool) -> Iterator[Callable[[str, int, int], None] 
             bar.update(tasks[step], completed=done, total=total)
 
         yield update
+
+
+def summary(report: RunReport) -> dict[str, object]:
+    """The end-of-run summary as one JSON-ready object (``--log-format json``)."""
+    return {
+        "run_id": report.run_id,
+        "status": report.status,
+        "engine": report.engine,
+        "source": report.source,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "duration_s": round(report.duration_s, 3),
+        "rows": dict(sorted(report.rows.items())),
+        "timings_s": report.timings_s,
+        "data_quality": [result.as_dict() for result in report.data_quality],
+        "warnings": report.warnings,
+        "destinations": report.destinations,
+    }
 
 
 def print_summary(report: RunReport, console: Console) -> None:
@@ -137,4 +156,7 @@ def run(
         build_pipeline(settings, progress=progress) as pipeline,
     ):
         report = pipeline.run()
-    print_summary(report, Console(width=120))
+    if summary_is_json():
+        write_summary(summary(report))
+    else:
+        print_summary(report, Console(width=120))
