@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines",),
     ("sinks",),
     ("pipelines",),
+    ("report",),
     ("cli",),
 )
 """From the bottom up; a module may import its own layer and the ones below."""
