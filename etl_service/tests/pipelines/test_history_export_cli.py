@@ -70,7 +70,7 @@ def test_runs_shows_the_run_from_pipeline_runs(
     table = capsys.readouterr().out
     assert first["run_id"] in table
     assert "Rows per table" in table
-    assert re.search(r"│ +companies │ .*\b503\b", table)
+    assert re.search(r"│ companies +│ .*\b503\b", table)
 
 
 def test_quarantine_lists_rows_with_reasons(
