@@ -198,38 +198,39 @@ def sectors_cmd(
     emit(rows, fmt, f"Sectors: {statistic} {metric}")
 
 
-@query.command("sub-industries")
-@click.argument("sector")
-@FORMAT
-@_as_of_options
-@click.pass_obj
-def sub_industries_cmd(
-    settings: Settings,
-    sector: str,
-    fmt: str,
-    as_of_snapshot: int | None,
-    as_of: datetime | None,
+def _add_list_command(
+    name: str, argument: str, listing: Callable[[sa.Engine, str], list[dict[str, Any]]], doc: str
 ) -> None:
-    """List the sub-industries of SECTOR (case-insensitive) with their number of companies."""
-    engine = _database(settings, as_of_snapshot, as_of)
-    emit(queries.sub_industries(engine, sector), fmt, f"Sub-industries: {sector}")
+    """``query sub-industries SECTOR`` and ``query companies SUB_INDUSTRY``: one definition."""
+
+    @query.command(name, help=doc)
+    @click.argument("value", metavar=argument)
+    @FORMAT
+    @_as_of_options
+    @click.pass_obj
+    def command(
+        settings: Settings,
+        value: str,
+        fmt: str,
+        as_of_snapshot: int | None,
+        as_of: datetime | None,
+    ) -> None:
+        engine = _database(settings, as_of_snapshot, as_of)
+        emit(listing(engine, value), fmt, f"{name.capitalize()}: {value}")
 
 
-@query.command("companies")
-@click.argument("sub_industry", metavar="SUB_INDUSTRY")
-@FORMAT
-@_as_of_options
-@click.pass_obj
-def companies_cmd(
-    settings: Settings,
-    sub_industry: str,
-    fmt: str,
-    as_of_snapshot: int | None,
-    as_of: datetime | None,
-) -> None:
-    """List ticker, name and CIK of the constituents in SUB_INDUSTRY (case-insensitive)."""
-    engine = _database(settings, as_of_snapshot, as_of)
-    emit(queries.companies_in(engine, sub_industry), fmt, f"Companies: {sub_industry}")
+_add_list_command(
+    "sub-industries",
+    "SECTOR",
+    queries.sub_industries,
+    "List the sub-industries of SECTOR (case-insensitive) with their number of companies.",
+)
+_add_list_command(
+    "companies",
+    "SUB_INDUSTRY",
+    queries.companies_in,
+    "List ticker, name and CIK of the constituents in SUB_INDUSTRY (case-insensitive).",
+)
 
 
 @query.command("members")

@@ -68,18 +68,29 @@ def export_files(
     files = {}
     for name, frame in frames.items():
         path = out / f"{name}.{fmt.value}"
-        _write(frame, fmt, path)
+        write_atomically(path, _encode(frame, fmt))  # the curated tables are small
         files[name] = (path, frame.num_rows)
     return FileExportReport(source, files, time.monotonic() - started)
 
 
-def _write(frame: pa.Table, fmt: FileFormat, path: Path) -> None:
+def _encode(frame: pa.Table, fmt: FileFormat) -> bytes:
+    sink = pa.BufferOutputStream()
+    if fmt is FileFormat.PARQUET:
+        pq.write_table(frame, sink)
+    else:
+        pacsv.write_csv(frame, sink, pacsv.WriteOptions(quoting_style="needed"))
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
+
+    Raises:
+        ConfigError: the folder cannot be written.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        if fmt is FileFormat.PARQUET:
-            pq.write_table(frame, tmp)
-        else:
-            pacsv.write_csv(frame, tmp, pacsv.WriteOptions(quoting_style="needed"))
+        tmp.write_bytes(data)
         tmp.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):

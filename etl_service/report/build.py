@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -12,6 +11,7 @@ from types import ModuleType
 import sqlalchemy as sa
 
 from etl_service.errors import ConfigError, NotInstalledError
+from etl_service.pipelines.file_export import write_atomically
 from etl_service.report.page import Section, render_page
 from etl_service.src.db import audit, migrate, queries
 
@@ -94,17 +94,6 @@ def _summary(engine: sa.Engine, now: datetime) -> str:
     return f"Generated {now:%Y-%m-%d %H:%M} UTC. {run}"
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise ConfigError(f"{path}: cannot write ({exc.strerror or exc})") from None
-
-
 def write_report(
     engine: sa.Engine, out: Path, last_runs: int = 10, now: datetime | None = None
 ) -> ReportFiles:
@@ -127,12 +116,12 @@ def write_report(
     images = []
     for section in sections:
         image = out / f"{section.key}.png"
-        _write(image, vl_convert.vegalite_to_png(section.spec, vl_version=version))
+        write_atomically(image, vl_convert.vegalite_to_png(section.spec, vl_version=version))
         images.append(image)
     bundle = vl_convert.javascript_bundle(vl_version=version)
     title = "S&P 500: sectors, index changes, coverage and data quality"
     page = render_page(title, _summary(engine, now or datetime.now(UTC)), sections, bundle)
-    _write(out / PAGE_NAME, page.encode())
+    write_atomically(out / PAGE_NAME, page.encode())
     logger.info("report: %s and %d charts in %s", PAGE_NAME, len(images), out)
     return ReportFiles(out / PAGE_NAME, images)
 

@@ -61,7 +61,7 @@ def test_a_snapshot_from_before_a_column_was_added_reads_it_as_null(
         SECTOR_AGGREGATES,
         columns=tuple(c for c in SECTOR_AGGREGATES.columns if not c.name.startswith("median_")),
     )
-    row = {c.name: 0 for c in before.columns if c.name.startswith("n_")}
+    row: dict[str, object] = {c.name: 0 for c in before.columns if c.name.startswith("n_")}
     row |= {"level": "sector", "name": "Energy", "quarter_end": date(2024, 12, 31), "avg_pe": 9.0}
     old = lake.publish(
         Zone.CURATED, before, pa.Table.from_pylist([row], schema=arrow_schema(before)), "run-1"
