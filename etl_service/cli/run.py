@@ -96,7 +96,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     console.print("data went to: " + "; ".join(report.destinations))
     console.print(
         "next: etl-service query sectors | etl-service query sector "
-        '"Information Technology" | etl-service query company AAPL'
+        '"Information Technology" | etl-service query company AAPL | '
+        "etl-service report --out report"
     )
 
 
