@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-EXTRAS := postgres,aws,spark,snowflake,bench,dev
+EXTRAS := postgres,aws,spark,snowflake,report,bench,dev
 
 .PHONY: run test lint typecheck unit bench system-deps clean
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite needs, when missing and when running as root:
-# the PostgreSQL 15 server, the PostgreSQL JDBC driver (for Spark) and a Java 17 runtime.
+# the PostgreSQL 15 server, the PostgreSQL JDBC driver (for Spark), a Java 17 runtime and
+# Chromium (the report's headless-browser test).
 set -euo pipefail
 
 missing=()
@@ -10,6 +11,7 @@ if ! command -v java >/dev/null 2>&1 || ! java -version 2>&1 | grep -q 'version 
   missing+=(openjdk-17-jre-headless)
 fi
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

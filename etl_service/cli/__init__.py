@@ -14,6 +14,7 @@ from pydantic_settings import SettingsError
 
 from etl_service import __version__
 from etl_service.cli._logging import configure_logging
+from etl_service.cli._summary import LOG_FORMAT_KEY, error_line, log_format_in
 from etl_service.errors import (
     EXIT_CODES,
     ConfigError,
@@ -45,6 +46,7 @@ def cli(ctx: click.Context, log_format: str, verbose: bool, debug: bool) -> None
     """ETL for S&P 500 constituents, quarterly financials, prices and P/E."""
     configure_logging(log_format, logging.DEBUG if verbose or debug else logging.INFO)
     ctx.meta["debug"] = debug
+    ctx.meta[LOG_FORMAT_KEY] = log_format
     ctx.obj = _settings()
     set_input_limit(ctx.obj.max_input_bytes)
 
@@ -81,7 +83,18 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _register() -> None:
-    from etl_service.cli import db, export, extract, glue, lake, query, recover, run
+    from etl_service.cli import (
+        audit,
+        db,
+        export,
+        extract,
+        glue,
+        lake,
+        query,
+        recover,
+        report,
+        run,
+    )
 
     cli.add_command(db.db)
     cli.add_command(glue.glue)
@@ -91,6 +104,9 @@ def _register() -> None:
     cli.add_command(run.run)
     cli.add_command(query.query)
     cli.add_command(recover.recover)
+    cli.add_command(report.report)
+    cli.add_command(audit.runs)
+    cli.add_command(audit.quarantine)
 
 
 def _safe(exc: BaseException) -> str:
@@ -103,12 +119,12 @@ def _safe(exc: BaseException) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; map typed errors to exit codes with one clear line on stderr."""
     _register()
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = list(argv if argv is not None else sys.argv[1:])
     with raise_on_sigterm():
-        return _main(argv, debug)
+        return _main(argv, "--debug" in args, log_format_in(args))
 
 
-def _main(argv: Sequence[str] | None, debug: bool) -> int:
+def _main(argv: Sequence[str] | None, debug: bool, log_format: str) -> int:
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
         sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
@@ -120,26 +136,48 @@ def _main(argv: Sequence[str] | None, debug: bool) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        if log_format == "json":
+            kind, message = type(exc).__name__, exc.format_message()
+            error_line(log_format, message, kind=kind, message=message, exit_code=exc.exit_code)
+        else:
+            exc.show()  # the usage and the message, as click prints them
         return exc.exit_code
     except click.Abort:
         click.echo("Aborted.", err=True)
         return 130
     except TerminatedError as exc:
         # Fixed text: a codec the signal interrupted rewraps the message ("decoding with ...").
-        click.echo("stopped: terminated by SIGTERM", err=True)
+        message = "terminated by SIGTERM"
+        error_line(
+            log_format,
+            f"stopped: {message}",
+            kind="TerminatedError",
+            message=message,
+            exit_code=exc.exit_code,
+        )
         return exc.exit_code
     except EtlError as exc:
         if debug:
             logger.exception("failed")
-        click.echo(f"error: {_safe(exc)}", err=True)
+        message = _safe(exc)
+        error_line(
+            log_format,
+            f"error: {message}",
+            kind=type(exc).__name__,
+            message=message,
+            exit_code=exc.exit_code,
+        )
         return exc.exit_code
     except Exception as exc:
         if debug:
             raise
-        click.echo(
-            f"unexpected error: {type(exc).__name__}: {_safe(exc)} (run with --debug for details)",
-            err=True,
+        message = f"{type(exc).__name__}: {_safe(exc)}"
+        error_line(
+            log_format,
+            f"unexpected error: {message} (run with --debug for details)",
+            kind="UnexpectedError",
+            message=message,
+            exit_code=1,
         )
         return 1
     return 0

@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from etl_service.cli._summary import summary_is_json, write_summary
 from etl_service.engines import AVAILABLE_ENGINES
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunReport
@@ -52,6 +53,24 @@ def progress_display(enabled: bool) -> Iterator[Callable[[str, int, int], None] 
         yield update
 
 
+def summary(report: RunReport) -> dict[str, object]:
+    """The end-of-run summary as one JSON-ready object (``--log-format json``)."""
+    return {
+        "run_id": report.run_id,
+        "status": report.status,
+        "engine": report.engine,
+        "source": report.source,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat() if report.finished_at else None,
+        "duration_s": round(report.duration_s, 3),
+        "rows": dict(sorted(report.rows.items())),
+        "timings_s": report.timings_s,
+        "data_quality": [result.as_dict() for result in report.data_quality],
+        "warnings": report.warnings,
+        "destinations": report.destinations,
+    }
+
+
 def print_summary(report: RunReport, console: Console) -> None:
     """Rows per table, data quality, duration, destinations and next commands."""
     console.print(
@@ -78,7 +97,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     console.print("data went to: " + "; ".join(report.destinations))
     console.print(
         "next: etl-service query sectors | etl-service query sector "
-        '"Information Technology" | etl-service query company AAPL'
+        '"Information Technology" | etl-service query company AAPL | '
+        "etl-service report --out report"
     )
 
 
@@ -174,4 +194,7 @@ def run(
         build_pipeline(settings, progress=progress, pipeline=pipeline) as job,
     ):
         report = job.run()
-    print_summary(report, Console(width=120))
+    if summary_is_json():
+        write_summary(summary(report))
+    else:
+        print_summary(report, Console(width=120))

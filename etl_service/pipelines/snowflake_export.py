@@ -13,32 +13,20 @@ import uuid
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-import pyarrow as pa
 import sqlalchemy as sa
 
-from etl_service.errors import ConfigError
-from etl_service.pipelines.compose import build_lake
+from etl_service.pipelines.curated_tables import ExportSource, choose_tables, read_curated
 from etl_service.settings import Settings
 from etl_service.shutdown import sigterm_deferred
 from etl_service.sinks.snowflake import SnowflakeSink
 from etl_service.sinks.snowflake.connection import Connection, connection_for, endpoint
-from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake
-from etl_service.src.db.reader import read_tables
-from etl_service.src.models.schemas import CURATED_TABLES, TableSpec, Zone
+
+__all__ = ["ExportReport", "ExportSource", "choose_tables", "export_to_snowflake"]
 
 logger = logging.getLogger(__name__)
-
-
-class ExportSource(StrEnum):
-    """Where an export reads the curated tables."""
-
-    DATABASE = "database"
-    LAKE = "lake"
 
 
 @dataclass
@@ -50,20 +38,6 @@ class ExportReport:
     rows: dict[str, int]
     merged: dict[str, dict[str, int]] = field(default_factory=dict)
     duration_s: float = 0.0
-
-
-def read_lake_tables(lake: Lake, specs: Sequence[TableSpec]) -> dict[str, pa.Table]:
-    """The curated tables as the lake publishes them: the export's one read of the lake."""
-    return {spec.name: lake.read(Zone.CURATED, spec.name) for spec in specs}
-
-
-def choose_tables(names: Sequence[str]) -> list[TableSpec]:
-    """The curated tables named (all when none is); ConfigError lists the known names."""
-    known = {spec.name: spec for spec in CURATED_TABLES}
-    unknown = sorted(set(names) - set(known))
-    if unknown:
-        raise ConfigError(f"unknown tables {unknown}: choose from {', '.join(known)}")
-    return [spec for spec in CURATED_TABLES if not names or spec.name in names]
 
 
 def export_to_snowflake(
@@ -97,7 +71,7 @@ def export_to_snowflake(
     with ExitStack() as stack:
         if connection is None:
             connection = stack.enter_context(connection_for(settings.snowflake))
-        frames = _read(settings, specs, source, database, lake, boto3_session)
+        frames = read_curated(settings, specs, source, database, lake, boto3_session)
         sink = SnowflakeSink(connection, settings.snowflake, uuid.uuid4().hex, tables=specs)
         staged = sink.stage_tables(frames)
         with sigterm_deferred():
@@ -109,20 +83,3 @@ def export_to_snowflake(
         staged.merged,
         time.monotonic() - started,
     )
-
-
-def _read(
-    settings: Settings,
-    specs: Sequence[TableSpec],
-    source: ExportSource,
-    database: sa.Engine | None,
-    lake: Lake | None,
-    boto3_session: Any | None,
-) -> dict[str, pa.Table]:
-    if source is ExportSource.LAKE:
-        return read_lake_tables(lake or build_lake(settings, boto3_session), specs)
-    database = database or connected_engine(settings.database_url_value)
-    if migrate.current(database) is None:
-        where = database.url.render_as_string(hide_password=True)
-        raise ConfigError(f"{where} holds no tables yet: run `etl-service run` first")
-    return read_tables(database, specs)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,7 @@ import sqlalchemy as sa
 
 from etl_service.settings import HttpSettings, Settings
 from etl_service.tests.support import services
+from etl_service.tests.support.snapshot_run import run_cli, snapshot_settings
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -43,6 +48,30 @@ def settings(tmp_path: Path) -> Settings:
         data_dir=tmp_path / "data",
         http=HttpSettings(backoff_base_s=0.01, backoff_max_s=0.05),
     )
+
+
+@dataclass(frozen=True)
+class SnapshotRun:
+    """The session's offline snapshot run: its settings and its JSON end-of-run summary."""
+
+    settings: Settings
+    summary: dict[str, Any]
+
+
+@pytest.fixture(scope="session")
+def snapshot_run(tmp_path_factory: pytest.TempPathFactory) -> SnapshotRun:
+    """One ``etl-service --log-format json run`` on the snapshot (SQLite), shared read-only."""
+    settings = snapshot_settings(tmp_path_factory.mktemp("pipeline"))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert run_cli(settings, options=["--log-format", "json"]) == 0
+    return SnapshotRun(settings, json.loads(out.getvalue()))
+
+
+@pytest.fixture(scope="session")
+def loaded(snapshot_run: SnapshotRun) -> Settings:
+    """The settings of the session's snapshot run, for the tests that query what it loaded."""
+    return snapshot_run.settings
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ def database_as_of(lake: Lake, when: datetime) -> sa.Engine:
                 past = lake.read(Zone.CURATED, spec.name, when)
             except InputError:
                 continue  # not in the lake (a lake-less or older run): no rows
-            rows = past.select(spec.column_names).to_pylist()
+            # A snapshot older than a column added since has no such column: null there.
+            rows = past.select([c for c in spec.column_names if c in past.column_names]).to_pylist()
             if rows:
                 conn.execute(TABLES[spec.name].insert(), rows)
     logger.info("querying the lake %s as of %s", lake.uri, when.isoformat())

@@ -264,10 +264,16 @@ SECTOR_AGGREGATES = TableSpec(
         _c("n_profit_margin", INT, False, "companies averaged in avg_profit_margin"),
         _c("n_closing_price", INT, False, "companies averaged in avg_closing_price"),
         _c("n_pe", INT, False, "companies averaged in avg_pe"),
+        _c("median_revenue", F, True, "median over the same companies as avg_revenue"),
+        _c("median_net_income", F),
+        _c("median_eps_diluted", F),
+        _c("median_profit_margin", F),
+        _c("median_closing_price", F),
+        _c("median_pe", F),
     ),
     key=("level", "name", "quarter_end"),
-    doc="Per calendar quarter averages for each sector and sub-industry over the members on "
-    "its last day, former members included, after the quality gates.",
+    doc="Per calendar quarter means and medians for each sector and sub-industry over the "
+    "members on its last day, former members included, after the quality gates.",
 )
 
 FORMER_MEMBERS = TableSpec(

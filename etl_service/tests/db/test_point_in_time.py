@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -11,7 +12,7 @@ import pytest
 
 from etl_service.cli import main
 from etl_service.src.db.lake import open_lake
-from etl_service.src.models.schemas import COMPANIES, Zone, arrow_schema
+from etl_service.src.models.schemas import COMPANIES, SECTOR_AGGREGATES, Zone, arrow_schema
 
 pytestmark = pytest.mark.unit
 
@@ -49,6 +50,33 @@ def test_queries_read_the_lake_as_of_a_snapshot_or_a_time(
     assert "no table of the lake" in capsys.readouterr().err
     both = ["query", "sectors", "--as-of-snapshot", "7", "--as-of", "2000-01-01"]
     assert main(both) == 4
+
+
+def test_a_snapshot_from_before_a_column_was_added_reads_it_as_null(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lake = open_lake(str(tmp_path / "lake"))
+    lake.publish(Zone.CURATED, COMPANIES, _companies("Energy"), "run-1")
+    before = replace(
+        SECTOR_AGGREGATES,
+        columns=tuple(c for c in SECTOR_AGGREGATES.columns if not c.name.startswith("median_")),
+    )
+    row: dict[str, object] = {c.name: 0 for c in before.columns if c.name.startswith("n_")}
+    row |= {"level": "sector", "name": "Energy", "quarter_end": date(2024, 12, 31), "avg_pe": 9.0}
+    old = lake.publish(
+        Zone.CURATED, before, pa.Table.from_pylist([row], schema=arrow_schema(before)), "run-1"
+    )
+    new = pa.Table.from_pylist([row | {"median_pe": 8.0}], schema=arrow_schema(SECTOR_AGGREGATES))
+    lake.publish(Zone.CURATED, SECTOR_AGGREGATES, new, "run-2")
+    monkeypatch.setenv("ETL_LAKE_URI", str(tmp_path / "lake"))
+    monkeypatch.setenv("ETL_DATA_DIR", str(tmp_path / "data"))
+
+    args = ["query", "sector", "Energy", "--metric", "median_pe", "--format", "json"]
+    assert main([*args, "--as-of-snapshot", str(old.snapshot_id)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"quarter_end": "2024-12-31", "median_pe": None}
+    now = (datetime.now(UTC) + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert main([*args, "--as-of", now]) == 0
+    assert json.loads(capsys.readouterr().out)["median_pe"] == 8.0
 
 
 def test_lake_commands_set_up_list_and_show_history(

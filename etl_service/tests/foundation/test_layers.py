@@ -29,6 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engines",),
     ("sinks",),
     ("pipelines",),
+    ("report",),
     ("cli", "aws.glue"),
 )
 """From the bottom up; a module may import its own layer and the ones below."""

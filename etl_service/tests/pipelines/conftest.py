@@ -1,49 +1,5 @@
-"""A snapshot run of the standard pipeline, shared by the pipeline tests."""
+"""The pipeline tests' helpers (the shared snapshot run, ``loaded``, is in tests/conftest.py)."""
 
-from __future__ import annotations
+from etl_service.tests.support.snapshot_run import run_cli, snapshot_settings
 
-import os
-from pathlib import Path
-
-import pytest
-from pydantic import SecretStr
-
-from etl_service.cli import main
-from etl_service.settings import HttpSettings, Settings, SourceMode
-from etl_service.tests.support.env import cli_env
-
-
-def snapshot_settings(root: Path, database_url: str | None = None, **extra: object) -> Settings:
-    """Settings for an offline run with every store under ``root``."""
-    data = root / "data"
-    return Settings(
-        data_dir=data,
-        database_url=SecretStr(database_url or f"sqlite:///{data / 'etl.db'}"),
-        lake_uri=str(data / "lake"),
-        source=SourceMode.SNAPSHOT,
-        http=HttpSettings(cache_dir=data / "cache"),
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def run_cli(settings: Settings, *args: str) -> int:
-    """Run ``etl-service run`` with ``settings`` exported as the environment it reads."""
-    env = cli_env(settings)
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        return main(["run", *args])
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-@pytest.fixture(scope="session")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """One snapshot run on SQLite, shared read-only by the tests that query it."""
-    settings = snapshot_settings(tmp_path_factory.mktemp("pipeline"))
-    assert run_cli(settings) == 0
-    return settings
+__all__ = ["run_cli", "snapshot_settings"]

@@ -99,6 +99,13 @@ def test_a_former_member_counts_in_the_quarters_it_was_a_member() -> None:
     assert (energy["n_pe"], energy["avg_pe"]) == (0, None)
 
 
+def test_the_median_interpolates_and_ignores_nulls() -> None:
+    energy = _aggregates("Energy")["Energy"]
+    # Between the two revenues, as DuckDB's and Spark's MEDIAN both interpolate.
+    assert energy["median_revenue"] == 2_000.0
+    assert energy["median_pe"] is None
+
+
 def test_a_former_member_without_a_known_sector_is_not_averaged() -> None:
     energy = _aggregates(None)["Energy"]
     assert (energy["n_companies"], energy["avg_revenue"]) == (1, 1_000.0)

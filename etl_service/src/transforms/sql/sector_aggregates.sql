@@ -1,4 +1,5 @@
--- Per calendar quarter averages for each GICS sector and sub-industry, survivorship-free.
+-- Per calendar quarter means and medians for each GICS sector and sub-industry,
+-- survivorship-free.
 -- A fiscal quarter counts in the calendar quarter that contains the day 45 days before its
 -- end (roughly its midpoint), so NVIDIA's quarter ending 2025-01-26 counts in 2024 Q4.
 -- A company counts in a quarter when one of its spans in index_membership (by CIK) covers
@@ -7,8 +8,10 @@
 -- (former_members); a sector outside today's eleven is not averaged. Companies sharing a
 -- CIK (GOOGL/GOOG) count once; their closes and P/Es are averaged first.
 -- avg_closing_price uses the close on or before the calendar quarter end (calendar_closes),
--- avg_pe the P/E of the fiscal quarter (prices_pe); every average ignores nulls and carries
--- its own count (n_*). This runs after the quality gates, on the rows they kept.
+-- avg_pe the P/E of the fiscal quarter (prices_pe); every mean and median ignores nulls, and
+-- each metric's count (n_*) is the number of companies both are over. MEDIAN interpolates
+-- between the middle two values on DuckDB and on Spark (3.4+) alike. This runs after the
+-- quality gates, on the rows they kept.
 -- Inputs: companies, former_members, index_membership, quarterly_reports, prices_pe,
 -- calendar_closes. Runs unchanged on DuckDB and Spark SQL 3.5/4.x.
 WITH reports AS (
@@ -130,7 +133,13 @@ SELECT
     COUNT(eps_diluted) AS n_eps_diluted,
     COUNT(profit_margin) AS n_profit_margin,
     COUNT(closing_price) AS n_closing_price,
-    COUNT(pe) AS n_pe
+    COUNT(pe) AS n_pe,
+    MEDIAN(CAST(revenue AS DOUBLE)) AS median_revenue,
+    MEDIAN(CAST(net_income AS DOUBLE)) AS median_net_income,
+    MEDIAN(eps_diluted) AS median_eps_diluted,
+    MEDIAN(profit_margin) AS median_profit_margin,
+    MEDIAN(closing_price) AS median_closing_price,
+    MEDIAN(pe) AS median_pe
 FROM grouped
 WHERE name IS NOT NULL
 GROUP BY level, name, quarter_end
