@@ -42,6 +42,9 @@ class SecSettings(BaseModel):
     """Every name each EDGAR filer has used, with its CIK (resolves former members by name)."""
     max_requests_per_s: float = Field(default=10.0, gt=0, le=10)
     """SEC's fair-access limit is 10 requests per second."""
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    """Requests in flight at once; the rate limit, not this, bounds a run (8 covers 0.8 s
+    of latency at 10 requests/s)."""
     bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
 
 
