@@ -61,6 +61,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     for name, rows in sorted(report.rows.items()):
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     failed = [r for r in report.data_quality if not r.passed]
     console.print(
         f"data quality: {len(report.data_quality) - len(failed)} of "

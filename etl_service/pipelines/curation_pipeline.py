@@ -97,6 +97,7 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         closes = self.sources.closes(companies.column("ticker").to_pylist())
         self.report.source = self.sources.report.summary
         self.report.warnings += self.sources.report.warnings
+        self.report.notes += self.sources.notes
         as_of = page.revision_time.date() if page.revision_time else date.today()
         return SourceTables(
             page.companies,
@@ -160,6 +161,7 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         quarantine = quarantine_table(curated.rejected, self.context.run_id)
         outputs = RunOutputs(curated.tables, curated.processed, self.engine.from_arrow(quarantine))
         write_all(self.sinks, outputs)
+        self.sources.save_state()  # after the commit: cursors never run ahead of the data
         self.report.destinations = [sink.describe() for sink in self.sinks]
         rows = {name: self.engine.num_rows(frame) for name, frame in curated.tables.items()}
         rows[QUARANTINE.name] = quarantine.num_rows

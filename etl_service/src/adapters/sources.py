@@ -53,6 +53,7 @@ from etl_service.src.adapters.registry import (
     no_progress,
 )
 from etl_service.src.adapters.sec.cik_observations import CikObservation
+from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.adapters.wikipedia.revisions import (
     RevisionClient,
@@ -108,8 +109,11 @@ class Sources:
         http_client: httpx.Client,
         archive: RawArchive,
         progress: Progress | None = None,
+        filing_state: FilingState | None = None,
     ) -> None:
-        self.context = SourceContext(settings, http_client, archive, progress or no_progress)
+        self.context = SourceContext(
+            settings, http_client, archive, progress or no_progress, filing_state
+        )
         self.chains = source_chains(settings)
         self.report = SourceReport()
 
@@ -144,6 +148,16 @@ class Sources:
         self.report.origins[role] = f"{origin} (fallback)" if fallback else origin
         self.report.used[role] = name
         return result
+
+    @property
+    def notes(self) -> list[str]:
+        """What the sources skipped and why (for the run summary)."""
+        return self.context.notes
+
+    def save_state(self) -> None:
+        """Save the incremental state the sources staged; call once the load has committed."""
+        if self.context.filing_state is not None:
+            self.context.filing_state.save()
 
     def constituents_page(self) -> ParsedPage:
         """The parsed constituents and changes tables."""

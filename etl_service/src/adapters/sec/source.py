@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from etl_service.errors import ConfigError, InputError, SourceRefusedError, SourceUnavailableError
+from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.sec.client import (
     BulkCompanyFacts,
     CompanyFactsClient,
@@ -18,6 +21,16 @@ from etl_service.src.adapters.sec.client import (
     build_sec_fetcher,
 )
 from etl_service.src.adapters.sec.companyfacts import cik10
+from etl_service.src.adapters.sec.daily_index import DailyIndexClient, Filing
+from etl_service.src.adapters.sec.incremental import (
+    FilingCursor,
+    Plan,
+    combine,
+    full_plan,
+    index_window,
+    next_cursors,
+    plan_fetch,
+)
 from etl_service.src.adapters.sec.quarterly import extract_quarterly
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, SPLIT_EVENTS, arrow_schema
@@ -25,32 +38,75 @@ from etl_service.src.models.schemas import QUARTERLY_REPORTS, SPLIT_EVENTS, arro
 if TYPE_CHECKING:
     from etl_service.src.adapters.registry import Progress, SourceContext
 
+logger = logging.getLogger(__name__)
+
 
 class SecCompanyFactsSource:
     """SEC's companyfacts API, one request per company, several at a time under the
-    process-wide rate limit."""
+    process-wide rate limit; with a ``FilingState``, only the companies that filed since
+    their cursor (``sec.incremental``)."""
 
     name = "sec"
 
     def __init__(self, context: SourceContext) -> None:
         self.context = context
 
-    def _client(self, probe: bool) -> CompanyFactsClient:
+    def _fetcher(self, probe: bool) -> HttpFetcher:
         settings = self.context.settings
-        fetcher = build_sec_fetcher(
+        return build_sec_fetcher(
             self.context.http_client,
             self.context.http(probe),
             settings.sec_user_agent,
             settings.sec.max_requests_per_s,
         )
-        return CompanyFactsClient(fetcher, settings.sec.base_url)
+
+    def _client(self, probe: bool) -> CompanyFactsClient:
+        return CompanyFactsClient(self._fetcher(probe), self.context.settings.sec.base_url)
 
     def financials(self, ciks: Sequence[str], tickers: Mapping[str, str]) -> Extracted:
         first, rest = self._client(probe=True), self._client(probe=False)
-        workers = self.context.settings.sec.max_concurrency
-        return extract_all(
-            first, ciks, self.context.progress, live=True, rest=rest, workers=workers
+        state, context = self.context.filing_state, self.context
+        wanted = sorted({cik10(c) for c in ciks})
+        through = datetime.now(UTC).date() - timedelta(days=1)  # today's index is not complete
+        cursors = state.cursors() if state is not None else {}
+        latest: dict[str, Filing] = {}
+        plan = self._plan(wanted, cursors, through, latest) if state else Plan(wanted, [], "")
+        answered: set[str] = set()
+        workers = context.settings.sec.max_concurrency
+        fresh = extract_all(
+            first, plan.fetch, context.progress, True, rest, workers=workers, answered=answered
         )
+        if state is None:
+            return fresh
+        logger.info("%s", plan.note)
+        context.notes.append(plan.note)
+        state.stage(next_cursors(plan, answered, fresh.table, latest, cursors, through))
+        return combine(fresh, state.previous(plan.keep)) if plan.keep else fresh
+
+    def _plan(
+        self,
+        wanted: Sequence[str],
+        cursors: Mapping[str, FilingCursor],
+        through: date,
+        latest: dict[str, Filing],
+    ) -> Plan:
+        """What to fetch; ``latest`` gets each company's latest filing in the daily index."""
+        sec = self.context.settings.sec
+        if self.context.settings.full_refresh:
+            return full_plan(wanted, "full refresh requested")
+        window = index_window(wanted, cursors, through)
+        if window is None:
+            return full_plan(wanted, "no filing cursors yet")
+        first_day, last_day = window
+        if (last_day - first_day).days >= sec.incremental_max_days:
+            return full_plan(
+                wanted,
+                f"the oldest cursor was checked on {first_day - timedelta(days=1)}, over "
+                f"{sec.incremental_max_days} days ago (ETL_SEC__INCREMENTAL_MAX_DAYS)",
+            )
+        index = DailyIndexClient(self._fetcher(probe=True), sec.daily_index_url)
+        latest.update(index.latest_filings(first_day, last_day))  # the run's probe
+        return plan_fetch(wanted, cursors, latest)
 
 
 class SecBulkSource:
