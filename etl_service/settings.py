@@ -184,6 +184,11 @@ class Settings(BaseSettings):
     """Load even when a table would shrink by more than ``quality.max_shrink`` (recorded)."""
     full_refresh: bool = False
     """Fetch every company's financials again, ignoring the filing cursors."""
+    tickers: tuple[str, ...] = ()
+    """Fetch financials and prices of these companies only (canonical tickers, e.g. BRK.B)."""
+    financials_source: str | None = None
+    """The registered source that answers for financials, instead of the chain (e.g.
+    ``sec-bulk`` with ``sec.bulk_path``)."""
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     """The largest local input file read (a page, a companyfacts file, a price file)."""
     fault_point: str | None = None
