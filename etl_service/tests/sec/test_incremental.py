@@ -257,3 +257,67 @@ def test_previous_brings_back_reports_splits_and_quarantined_rows(tmp_path: Path
     ]
     assert previous.table.num_rows == 0
     assert isinstance(previous.related["split_events"], pa.Table)
+
+
+def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Path) -> None:
+    """Two live runs of the whole pipeline (AAPL and NVDA only) against the replay server;
+    between them NVIDIA files a 10-Q, and the rerun fetches its companyfacts alone."""
+    import gzip
+
+    from etl_service import snapshot
+    from etl_service.pipelines.compose import build_pipeline
+    from etl_service.settings import WikipediaHistorySettings
+    from etl_service.tests.pipelines.conftest import snapshot_settings
+
+    apple, nvidia = "0000320193", "0001045810"
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    with replay_server() as server, build_http_client() as client:
+        server.script(
+            "/wiki/List", Reply(200, gzip.decompress(snapshot.WIKIPEDIA_PAGE.read_bytes()))
+        )
+        for cik in (apple, nvidia):
+            facts = gzip.decompress((snapshot.SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes())
+            server.script(_facts_path(cik), Reply(200, facts))
+        server.script("/q/d/l/", Reply(200, b"Date,Close\n2024-09-27,227.79\n"))
+        settings = snapshot_settings(
+            tmp_path,
+            tickers=("AAPL", "NVDA"),
+            wikipedia_url=server.url("/wiki/List"),
+            wikipedia_history=WikipediaHistorySettings(enabled=False),
+            prices_url_template=server.base_url + "/q/d/l/?s={symbol}&i=d",
+            sec_user_agent="Jane Doe jane@example.com",
+            sec=SecSettings(base_url=server.base_url, daily_index_url=server.url("/daily-index")),
+        ).model_copy(update={"source": SourceMode.LIVE})
+
+        def run() -> tuple[dict[str, int], list[str], list[str]]:
+            server.requests.clear()
+            with build_pipeline(settings, http_client=client) as pipeline:
+                report = pipeline.run()
+            paths = [r.path for r in server.requests]
+            return report.rows, report.notes, paths
+
+        first_rows, _, first_paths = run()
+        database = sa.create_engine(settings.database_url_value)
+        with database.begin() as conn:
+            conn.execute(
+                sa.update(TABLES["filing_cursors"]).values(
+                    checked_through=yesterday - timedelta(days=3)
+                )
+            )
+        days = list(business_days(yesterday - timedelta(days=2), yesterday))
+        index = DailyIndexClient(None, server.url("/daily-index"))  # type: ignore[arg-type]
+        server.script(
+            index.url(days[0]).removeprefix(server.base_url),
+            Reply(200, _index((1045810, "10-Q", f"{days[0]:%Y%m%d}", "0001045810-24-000099"))),
+        )
+        second_rows, notes, second_paths = run()
+    assert sorted(p for p in first_paths if "companyfacts" in p) == [
+        _facts_path(apple),
+        _facts_path(nvidia),
+    ]
+    assert [p for p in second_paths if "companyfacts" in p] == [_facts_path(nvidia)]
+    assert len([p for p in second_paths if "daily-index" in p]) == len(days)
+    assert "1 of 2 companies fetched" in notes[-1]
+    # Apple's reports came back from the database: the curated tables are as complete.
+    assert second_rows["quarterly_reports"] == first_rows["quarterly_reports"] > 0
+    assert second_rows["prices_pe"] == first_rows["prices_pe"]
