@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.measure import Figure
+from bench.measure import Figure, figure_family
 
 
 def _number(value: float, unit: str) -> str:
@@ -162,7 +162,7 @@ def add_missing(existing: dict[str, Any], extra: dict[str, Any]) -> dict[str, An
     have = {f["id"] for f in existing["figures"]}
     added = [f for f in extra["figures"] if f["id"] not in have]
     run = dict(existing["run"])
-    prefixes = tuple(f"{f['id'][:2]} Spark" for f in added if f["id"].endswith("-spark"))
+    prefixes = tuple(f"{figure_family(f['id'])} Spark" for f in added if f["id"].endswith("-spark"))
     notes = [n for n in run["scaled_down"] if not (prefixes and n.startswith(prefixes))]
     notes += [
         f"{f['id']}: measured in a separate run (profile {extra['run']['profile']}, started "
