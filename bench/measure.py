@@ -123,6 +123,11 @@ def figure_family(figure_id: str) -> str:
     return found.group()
 
 
+def figure_number(figure_id: str) -> int:
+    """10 of ``B10``: figures are listed by number, a variant after its figure."""
+    return int(figure_family(figure_id)[1:])
+
+
 def timed(fn: Callable[[], object]) -> float:
     """Seconds ``fn()`` takes on the wall clock (after a garbage collection outside the timing)."""
     gc.collect()

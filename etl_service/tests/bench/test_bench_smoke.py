@@ -96,6 +96,17 @@ def test_companyfacts_files_extract_like_real_ones() -> None:
 
 
 @pytest.mark.unit
+def test_added_figures_are_listed_by_number() -> None:
+    def doc(*ids: str) -> dict[str, Any]:
+        run = {"scaled_down": [], "profile": "full", "started_at": "t", "wall_seconds": 1.0}
+        return {"run": run, "figures": [{"id": i} for i in ids]}
+
+    merged = report.add_missing(doc("B1a", "B3", "B10"), doc("B3-spark", "B7", "B9", "B10"))
+    assert [f["id"] for f in merged["figures"]] == ["B1a", "B3", "B3-spark", "B7", "B9", "B10"]
+    assert len(merged["run"]["scaled_down"]) == 3  # each added figure says where it is from
+
+
+@pytest.mark.unit
 def test_live_figures_count_their_requests() -> None:
     b7 = b7_live_fetch.run(dataclasses.replace(SMOKE, b7_companies=4))
     _check_figure(b7.as_dict())
