@@ -23,7 +23,7 @@ from bench.measure import Figure, Goal, Sample, timed
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.registry import SourceContext
-from etl_service.src.adapters.sec.daily_index import DailyIndexClient, business_days
+from etl_service.src.adapters.sec.daily_index import business_days, index_url
 from etl_service.src.adapters.sec.source import SecCompanyFactsSource
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import connected_engine
@@ -71,13 +71,12 @@ def run(profile: Profile) -> Figure:
                     for c in companies
                 ],
             )
-        index = DailyIndexClient(None, server.url("/daily-index"))  # type: ignore[arg-type]
         others = [(c, "8-K") for c in companies[1::7]] + [
             (f"{9_000_000 + i:010d}", "10-Q") for i in range(300)
         ]
         for number, day in enumerate(days):
             lines = [*others, *((c, "10-Q") for c in changed)] if number == 0 else others
-            path = index.url(day).removeprefix(server.base_url)
+            path = index_url(server.url("/daily-index"), day).removeprefix(server.base_url)
             server.script(path, Reply(200, _index(lines, f"{day:%Y%m%d}")))
         for run_number in range(profile.runs):
             workdir = Path(tmp) / str(run_number)

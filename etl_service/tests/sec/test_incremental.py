@@ -16,8 +16,8 @@ from etl_service.settings import HttpSettings, SecSettings, Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sec.daily_index import (
-    DailyIndexClient,
     business_days,
+    index_url,
     parse_master_index,
 )
 from etl_service.src.adapters.sec.incremental import FilingCursor, plan_fetch
@@ -75,11 +75,8 @@ def test_master_index_keeps_periodic_forms_and_amendments() -> None:
 
 
 def test_index_urls_and_business_days() -> None:
-    client = DailyIndexClient(None, "https://sec.test/daily-index")  # type: ignore[arg-type]
-    assert (
-        client.url(date(2024, 11, 8))
-        == "https://sec.test/daily-index/2024/QTR4/master.20241108.idx"
-    )
+    url = index_url("https://sec.test/daily-index/", date(2024, 11, 8))
+    assert url == "https://sec.test/daily-index/2024/QTR4/master.20241108.idx"
     assert list(business_days(date(2024, 11, 8), date(2024, 11, 12))) == [
         date(2024, 11, 8),
         date(2024, 11, 11),
@@ -124,6 +121,24 @@ def _serve_facts(server: ReplayServer, revenue: dict[str, float]) -> None:
         server.script(_facts_path(cik), Reply(200, body(doc)))
 
 
+def _rewind_cursors(database: sa.Engine, days: int) -> list[date]:
+    """Set every cursor back to ``days`` days before yesterday, as a run that long ago left
+    it; returns the business days an incremental run now reads."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    with database.begin() as conn:
+        conn.execute(
+            sa.update(TABLES["filing_cursors"]).values(
+                checked_through=yesterday - timedelta(days=days)
+            )
+        )
+    return list(business_days(yesterday - timedelta(days=days - 1), yesterday))
+
+
+def _serve_index(server: ReplayServer, day: date, *lines: tuple[int, str, str, str]) -> None:
+    url = index_url(server.url("/daily-index"), day)
+    server.script(url.removeprefix(server.base_url), Reply(200, _index(*lines)))
+
+
 def _load(database: sa.Engine, extracted: Extracted) -> None:
     """What the run's load leaves in the database (the loader itself is tested elsewhere)."""
     with database.begin() as conn:
@@ -164,25 +179,14 @@ def test_an_incremental_rerun_fetches_only_the_companies_that_filed(tmp_path: Pa
         assert cursors[CIKS[2]].accession == "0000080424-14-000001"  # from the reports
 
         # Four days later: the daily index shows a new 10-Q of company 3 (and an 8-K of 5).
-        with database.begin() as conn:
-            conn.execute(
-                sa.update(TABLES["filing_cursors"]).values(
-                    checked_through=yesterday - timedelta(days=4)
-                )
-            )
-        days = list(business_days(yesterday - timedelta(days=3), yesterday))
-        client = DailyIndexClient(None, server.url("/daily-index"))  # type: ignore[arg-type]
+        days = _rewind_cursors(database, 4)
         filed = days[-1]
-        server.script(
-            client.url(filed).removeprefix(server.base_url),
-            Reply(
-                200,
-                _index(
-                    (3, "10-Q", f"{filed:%Y%m%d}", "0000000003-24-000009"),
-                    (5, "8-K", f"{filed:%Y%m%d}", "0000000005-24-000010"),
-                    (99, "10-K", f"{filed:%Y%m%d}", "0000000099-24-000011"),
-                ),
-            ),
+        _serve_index(
+            server,
+            filed,
+            (3, "10-Q", f"{filed:%Y%m%d}", "0000000003-24-000009"),
+            (5, "8-K", f"{filed:%Y%m%d}", "0000000005-24-000010"),
+            (99, "10-K", f"{filed:%Y%m%d}", "0000000099-24-000011"),
         )
         _serve_facts(server, {CIKS[2]: 3333.0})
         server.requests.clear()
@@ -270,7 +274,6 @@ def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Pat
     from etl_service.tests.pipelines.conftest import snapshot_settings
 
     apple, nvidia = "0000320193", "0001045810"
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
     with replay_server() as server, build_http_client() as client:
         server.script(
             "/wiki/List", Reply(200, gzip.decompress(snapshot.WIKIPEDIA_PAGE.read_bytes()))
@@ -297,19 +300,9 @@ def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Pat
             return report.rows, report.notes, paths
 
         first_rows, _, first_paths = run()
-        database = sa.create_engine(settings.database_url_value)
-        with database.begin() as conn:
-            conn.execute(
-                sa.update(TABLES["filing_cursors"]).values(
-                    checked_through=yesterday - timedelta(days=3)
-                )
-            )
-        days = list(business_days(yesterday - timedelta(days=2), yesterday))
-        index = DailyIndexClient(None, server.url("/daily-index"))  # type: ignore[arg-type]
-        server.script(
-            index.url(days[0]).removeprefix(server.base_url),
-            Reply(200, _index((1045810, "10-Q", f"{days[0]:%Y%m%d}", "0001045810-24-000099"))),
-        )
+        days = _rewind_cursors(sa.create_engine(settings.database_url_value), 3)
+        day = f"{days[0]:%Y%m%d}"
+        _serve_index(server, days[0], (1045810, "10-Q", day, "0001045810-24-000099"))
         second_rows, notes, second_paths = run()
     assert sorted(p for p in first_paths if "companyfacts" in p) == [
         _facts_path(apple),

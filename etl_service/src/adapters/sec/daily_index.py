@@ -46,6 +46,12 @@ def business_days(first: date, last: date) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+def index_url(base_url: str, day: date) -> str:
+    """The ``master.idx`` of ``day`` under the daily index ``base_url``."""
+    quarter = (day.month - 1) // 3 + 1
+    return f"{base_url.rstrip('/')}/{day.year}/QTR{quarter}/master.{day:%Y%m%d}.idx"
+
+
 def parse_master_index(text: str, source: str) -> list[Filing]:
     """The 10-Q/10-K filings (amendments included) of a ``master.idx`` document.
 
@@ -95,13 +101,9 @@ class DailyIndexClient:
         self._fetcher = fetcher
         self._base_url = base_url.rstrip("/")
 
-    def url(self, day: date) -> str:
-        quarter = (day.month - 1) // 3 + 1
-        return f"{self._base_url}/{day.year}/QTR{quarter}/master.{day:%Y%m%d}.idx"
-
     def filings(self, day: date) -> list[Filing]:
         """The periodic filings of ``day``; none on a day without an index (a holiday)."""
-        url = self.url(day)
+        url = index_url(self._base_url, day)
         try:
             body = self._fetcher.get(url).body
         except SourceRefusedError:
