@@ -171,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "those results (e.g. --profile spark-b3 --only B3 after a full run without Spark)",
     )
     parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --add-to: also replace the figures ADD_TO has by this run's (e.g. --only B6 "
+        "--add-to bench --replace after a change that speeds the run up)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=OUT_DIR,
@@ -188,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     document = run_bench(PROFILES[args.profile], only)
     if args.add_to is not None:
         existing = json.loads((args.add_to / "results.json").read_text())
-        document = report.add_missing(existing, document)
+        document = report.add_missing(existing, document, replace=args.replace)
     results, summary = report.write(document, args.add_to or args.out)
     logger.info("wrote %s and %s in %.0f s", results, summary, document["run"]["wall_seconds"])
     for figure in document["figures"]:

@@ -104,6 +104,13 @@ def test_added_figures_are_listed_by_number() -> None:
     merged = report.add_missing(doc("B1a", "B3", "B10"), doc("B3-spark", "B7", "B9", "B10"))
     assert [f["id"] for f in merged["figures"]] == ["B1a", "B3", "B3-spark", "B7", "B9", "B10"]
     assert len(merged["run"]["scaled_down"]) == 3  # each added figure says where it is from
+    newer = doc("B3")
+    newer["figures"][0]["ratio"] = 2.0
+    replaced = report.add_missing(merged, newer, replace=True)
+    assert [f["id"] for f in replaced["figures"]] == [f["id"] for f in merged["figures"]]
+    assert replaced["figures"][1]["ratio"] == 2.0
+    assert len(replaced["run"]["scaled_down"]) == 4
+    assert report.add_missing(merged, newer)["figures"] == merged["figures"]
 
 
 @pytest.mark.unit
