@@ -22,20 +22,22 @@ from bench import (
     b4_memory,
     b5_sec,
     b6_end_to_end,
-    b7_snowflake,
+    b7_live_fetch,
+    b9_incremental,
+    b10_snowflake,
     report,
 )
 from bench.config import PROFILES, Profile
 from bench.databases import server_version
 from bench.machine import machine_info
-from bench.measure import Figure
+from bench.measure import Figure, figure_family
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
 logger = logging.getLogger("bench")
 
-FIGURES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7")
+FIGURES = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10")
 BUDGET_S = 19 * 60
 """``make bench`` must finish within 20 minutes on the 2-core machine; Spark gets what is left."""
 OUT_DIR = Path(__file__).resolve().parent
@@ -65,7 +67,7 @@ def run_bench(
 
     Args:
         profile: the sizes and repetitions (``full`` or ``smoke``).
-        only: which of B1-B7 to run.
+        only: which of FIGURES to run.
         admin_url: a running PostgreSQL server's admin URL; default starts one.
         spark: a Spark session for in-process Spark runs (the smoke test's).
         budget_s: the Spark runs of B3 go last and only while this many seconds last.
@@ -91,8 +93,18 @@ def run_bench(
             logger.info("B6: end to end")
             figures.append(b6_end_to_end.run(profile))
         if "B7" in only:
-            logger.info("B7: Snowflake export")
-            figures.append(b7_snowflake.run(profile, fakesnow))
+            logger.info("B7: live companyfacts fetch at the rate limit")
+            figures.append(b7_live_fetch.run(profile))
+            scaled_down.append(
+                f"B7: {profile.b7_companies} companies instead of 500 (the rate is the same; "
+                "500 take 50 s a run at 10 requests/s)."
+            )
+        if "B9" in only:
+            logger.info("B9: incremental run")
+            figures.append(b9_incremental.run(profile))
+        if "B10" in only:
+            logger.info("B10: Snowflake export")
+            figures.append(b10_snowflake.run(profile, fakesnow))
         if "B1" in only:
             logger.info("B1: load to PostgreSQL")
             figures += b1_load.run(profile, url, workdir)
@@ -121,7 +133,7 @@ def run_bench(
             if "B4" in only:
                 figures.append(b4_memory.figure(measured.standard[-1]))
     order = {name: i for i, name in enumerate(FIGURES)}
-    figures.sort(key=lambda f: (order[f.id[:2]], f.id))
+    figures.sort(key=lambda f: (order[figure_family(f.id)], f.id))
     run = {
         "profile": profile.name,
         "runs": profile.runs,
@@ -159,6 +171,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "those results (e.g. --profile spark-b3 --only B3 after a full run without Spark)",
     )
     parser.add_argument(
+        "--replace",
+        action="store_true",
+        help="with --add-to: also replace the figures ADD_TO has by this run's (e.g. --only B6 "
+        "--add-to bench --replace after a change that speeds the run up)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=OUT_DIR,
@@ -171,12 +189,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown figures {unknown}; choose from {', '.join(FIGURES)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("etl_service").setLevel(logging.WARNING)
-    for chatty in ("snowflake", "fakesnow", "uvicorn", "uvicorn.access", "sqlglot"):
+    for chatty in ("snowflake", "fakesnow", "uvicorn", "uvicorn.access", "sqlglot", "httpx"):
         logging.getLogger(chatty).setLevel(logging.ERROR)
     document = run_bench(PROFILES[args.profile], only)
     if args.add_to is not None:
         existing = json.loads((args.add_to / "results.json").read_text())
-        document = report.add_missing(existing, document)
+        document = report.add_missing(existing, document, replace=args.replace)
     results, summary = report.write(document, args.add_to or args.out)
     logger.info("wrote %s and %s in %.0f s", results, summary, document["run"]["wall_seconds"])
     for figure in document["figures"]:

@@ -21,7 +21,9 @@ class Profile:
     b3_days: int
     b5_megabytes: float
     b6_runs: int
-    b7_rows: int
+    b7_companies: int
+    b9_companies: int
+    b10_rows: int
     subprocess: bool
     """Run each pipeline scale in its own process (clean memory); False runs in this one."""
 
@@ -39,7 +41,9 @@ FULL = Profile(
     b3_days=10_000,
     b5_megabytes=150.0,
     b6_runs=3,
-    b7_rows=500_000,
+    b7_companies=150,
+    b9_companies=500,
+    b10_rows=500_000,
     subprocess=True,
 )
 
@@ -56,7 +60,9 @@ SMOKE = Profile(
     b3_days=400,
     b5_megabytes=1.0,
     b6_runs=1,
-    b7_rows=2_000,
+    b7_companies=6,
+    b9_companies=20,
+    b10_rows=2_000,
     subprocess=False,
 )
 
@@ -73,7 +79,9 @@ SPARK_B3 = Profile(
     b3_days=FULL.b3_days,
     b5_megabytes=FULL.b5_megabytes,
     b6_runs=3,
-    b7_rows=FULL.b7_rows,
+    b7_companies=FULL.b7_companies,
+    b9_companies=FULL.b9_companies,
+    b10_rows=FULL.b10_rows,
     subprocess=True,
 )
 """B3-spark alone (``--only B3``): Spark at the full profile's first scales against the

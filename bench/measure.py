@@ -115,6 +115,19 @@ class Figure:
         }
 
 
+def figure_family(figure_id: str) -> str:
+    """``B1`` of ``B1a``, ``B10`` of ``B10``, ``B3`` of ``B3-spark``."""
+    found = re.match(r"B\d+", figure_id)
+    if found is None:
+        raise ValueError(f"not a figure id: {figure_id!r}")
+    return found.group()
+
+
+def figure_number(figure_id: str) -> int:
+    """10 of ``B10``: figures are listed by number, a variant after its figure."""
+    return int(figure_family(figure_id)[1:])
+
+
 def timed(fn: Callable[[], object]) -> float:
     """Seconds ``fn()`` takes on the wall clock (after a garbage collection outside the timing)."""
     gc.collect()

@@ -42,7 +42,15 @@ class SecSettings(BaseModel):
     """Every name each EDGAR filer has used, with its CIK (resolves former members by name)."""
     max_requests_per_s: float = Field(default=10.0, gt=0, le=10)
     """SEC's fair-access limit is 10 requests per second."""
+    max_concurrency: int = Field(default=8, ge=1, le=64)
+    """Requests in flight at once; the rate limit, not this, bounds a run (8 covers 0.8 s
+    of latency at 10 requests/s)."""
     bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
+    daily_index_url: str = "https://www.sec.gov/Archives/edgar/daily-index"
+    """EDGAR's daily index: which companies filed what each day (incremental runs)."""
+    incremental_max_days: int = Field(default=31, ge=0)
+    """An incremental run reads at most this many days of daily index; when the oldest
+    cursor is older, every company is fetched again."""
 
 
 class SnowflakeSettings(BaseModel):
@@ -207,6 +215,13 @@ class Settings(BaseSettings):
     """How long a run waits for another run on the same database to finish; 0 fails at once."""
     allow_shrink: bool = False
     """Load even when a table would shrink by more than ``quality.max_shrink`` (recorded)."""
+    full_refresh: bool = False
+    """Fetch every company's financials again, ignoring the filing cursors."""
+    tickers: tuple[str, ...] = ()
+    """Fetch financials and prices of these companies only (canonical tickers, e.g. BRK.B)."""
+    financials_source: str | None = None
+    """The registered source that answers for financials, instead of the chain (e.g.
+    ``sec-bulk`` with ``sec.bulk_path``)."""
     max_input_bytes: int = Field(default=512 * 1024 * 1024, gt=0)
     """The largest local input file read (a page, a companyfacts file, a price file)."""
     fault_point: str | None = None

@@ -81,6 +81,8 @@ def print_summary(report: RunReport, console: Console) -> None:
     for name, rows in sorted(report.rows.items()):
         table.add_row(name, f"{rows:,}")
     console.print(table)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
     failed = [r for r in report.data_quality if not r.passed]
     console.print(
         f"data quality: {len(report.data_quality) - len(failed)} of "
@@ -100,6 +102,28 @@ def print_summary(report: RunReport, console: Console) -> None:
         '"Information Technology" | etl-service query company AAPL | '
         "etl-service report --out report"
     )
+
+
+def parse_tickers(text: str) -> tuple[str, ...]:
+    """``"aapl, brk.b"`` → ``("AAPL", "BRK.B")``."""
+    tickers = tuple(dict.fromkeys(t.strip().upper() for t in text.split(",") if t.strip()))
+    if not tickers:
+        raise ConfigError("--tickers: no ticker given (e.g. --tickers AAPL,MSFT)")
+    return tickers
+
+
+def financials_updates(settings: Settings, spec: str) -> dict[str, object]:
+    """The settings ``--financials`` changes: ``bulk:PATH`` reads companyfacts files."""
+    kind, _, path = spec.partition(":")
+    if kind == "bulk" and path:
+        sec = settings.sec.model_copy(update={"bulk_path": Path(path).expanduser()})
+        return {"sec": sec, "financials_source": "sec-bulk"}
+    if kind == "fsds":
+        raise ConfigError(
+            "--financials fsds: is not available in run yet; extract the quarters with "
+            "`etl-service extract fsds` (Spark)"
+        )
+    raise ConfigError(f"--financials: expected bulk:PATH, got {spec!r}")
 
 
 @click.command()
@@ -153,6 +177,24 @@ def print_summary(report: RunReport, console: Console) -> None:
     help="Load even if a table would lose more than ETL_QUALITY__MAX_SHRINK of its rows "
     "(default 0.5) or become empty; the run records that it was allowed.",
 )
+@click.option(
+    "--full-refresh",
+    is_flag=True,
+    help="Fetch every company's financials again instead of only those with new 10-Q/10-K "
+    "filings since the last run (ETL_FULL_REFRESH).",
+)
+@click.option(
+    "--tickers",
+    metavar="T1,T2,...",
+    help="Fetch financials and prices of these companies only (members now or in the past).",
+)
+@click.option(
+    "--financials",
+    "financials_spec",
+    metavar="bulk:PATH",
+    help="Take financials from SEC's companyfacts.zip or a folder of CIK##########.json[.gz] "
+    "instead of the live API.",
+)
 @click.pass_obj
 def run(
     settings: Settings,
@@ -163,8 +205,14 @@ def run(
     governance: str | None,
     governance_config: Path | None,
     allow_shrink: bool,
+    full_refresh: bool,
+    tickers: str | None,
+    financials_spec: str | None,
 ) -> None:
-    """Run the main job: extract, transform, validate, load into the database and the lake."""
+    """Run the main job: extract, transform, validate, load into the database and the lake.
+
+    Live runs are incremental: only companies with new 10-Q/10-K filings are fetched again.
+    """
     updates: dict[str, object] = {}
     if governance or governance_config:
         if pipeline != "lake_formation":
@@ -176,6 +224,12 @@ def run(
         updates["lake_formation"] = lake_formation
     if allow_shrink:
         updates["allow_shrink"] = True
+    if full_refresh:
+        updates["full_refresh"] = True
+    if tickers:
+        updates["tickers"] = parse_tickers(tickers)
+    if financials_spec:
+        updates.update(financials_updates(settings, financials_spec))
     if source:
         updates["source"] = SourceMode(source)
     if engine_name:

@@ -54,6 +54,8 @@ class RunReport:
     timings_s: dict[str, float] = field(default_factory=dict)
     data_quality: list[CheckResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the run skipped and why (e.g. unchanged companies of an incremental run)."""
     destinations: list[str] = field(default_factory=list)
     error: str | None = None
 

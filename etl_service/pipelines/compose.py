@@ -34,9 +34,11 @@ from etl_service.sinks.snowflake.connection import Connection, connection_for
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.files import set_input_limit
 from etl_service.src.adapters.http import build_http_client
+from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import connected_engine
+from etl_service.src.db.filing_cursors import DatabaseFilingState
 from etl_service.src.db.lake import Lake, open_lake
 from etl_service.src.db.run_lock import run_lock
 from etl_service.src.models.schemas import Zone
@@ -99,9 +101,11 @@ def build_sources(
     lake: Lake,
     http_client: httpx.Client,
     progress: Callable[[str, int, int], None] | None = None,
+    filing_state: FilingState | None = None,
 ) -> Sources:
     """The run's sources, archiving raw payloads in the lake's raw zone."""
-    return Sources(settings, http_client, RawArchive(lake.fs_path(Zone.RAW), lake.fs), progress)
+    archive = RawArchive(lake.fs_path(Zone.RAW), lake.fs)
+    return Sources(settings, http_client, archive, progress, filing_state)
 
 
 @contextmanager
@@ -181,7 +185,8 @@ def build_pipeline(
         recover(database, lake)  # a run killed between the database and the lake
         if sources is None:
             client = http_client or stack.enter_context(build_http_client())
-            sources = build_sources(settings, lake, client, progress)
+            state = DatabaseFilingState(database, run_id)
+            sources = build_sources(settings, lake, client, progress, state)
         if snowflake is None and "snowflake" in settings.sinks:
             snowflake = stack.enter_context(connection_for(settings.snowflake))
         sink_context = SinkContext(

@@ -16,9 +16,11 @@ from typing import Any
 import pyarrow as pa
 
 from etl_service.engines.base import Engine
+from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import BasePipeline, RunContext, RunReport
 from etl_service.settings import Settings
 from etl_service.sinks import RunOutputs, Sink, write_all
+from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db.queries import loaded_row_counts
 from etl_service.src.models.quality import CheckResult
@@ -48,6 +50,29 @@ def quarantine_table(rejected: list[Rejected], run_id: str) -> pa.Table:
         for r in rejected
     }
     return pa.Table.from_pylist(list(rows.values()), schema=arrow_schema(QUARANTINE))
+
+
+def subset(
+    wanted: Sequence[str], companies: pa.Table, history: Sequence[MemberList]
+) -> tuple[list[str], list[str]]:
+    """The CIKs and current tickers of the ``wanted`` tickers, members now or in the past.
+
+    Raises:
+        ConfigError: a ticker is neither a member now nor in any observed member list.
+    """
+    pairs = [
+        (t, c)
+        for table in (companies, *(m.members.table for m in history))
+        for t, c in zip(
+            table.column("ticker").to_pylist(), table.column("cik").to_pylist(), strict=True
+        )
+    ]
+    unknown = sorted(set(wanted) - {t for t, _ in pairs})
+    if unknown:
+        raise ConfigError(f"--tickers: not in the index now or in its history: {unknown}")
+    ciks = sorted({c for t, c in pairs if t in wanted and c})
+    current = set(companies.column("ticker").to_pylist())
+    return ciks, sorted(t for t in set(wanted) if t in current)
 
 
 class CurationPipeline(BasePipeline[SourceTables, Curated]):
@@ -100,10 +125,17 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         }
         history, reference = self.sources.history(), self.sources.reference()
         former = {c for m in history for c in m.members.table.column("cik").to_pylist() if c}
-        financials = self.sources.financials(sorted(set(tickers) | former), tickers)
-        closes = self.sources.closes(companies.column("ticker").to_pylist())
+        ciks, symbols = sorted(set(tickers) | former), companies.column("ticker").to_pylist()
+        if self.context.settings.tickers:
+            ciks, symbols = subset(self.context.settings.tickers, companies, history)
+            self.report.notes.append(
+                f"--tickers: financials and prices of {len(ciks)} companies only"
+            )
+        financials = self.sources.financials(ciks, tickers)
+        closes = self.sources.closes(symbols)
         self.report.source = self.sources.report.summary
         self.report.warnings += self.sources.report.warnings
+        self.report.notes += self.sources.notes
         as_of = page.revision_time.date() if page.revision_time else date.today()
         return SourceTables(
             page.companies,
@@ -168,6 +200,7 @@ class CurationPipeline(BasePipeline[SourceTables, Curated]):
         quarantine = quarantine_table(curated.rejected, self.context.run_id)
         outputs = RunOutputs(curated.tables, curated.processed, self.engine.from_arrow(quarantine))
         write_all(self.sinks, outputs)
+        self.sources.save_state()  # after the commit: cursors never run ahead of the data
         self.report.destinations = [sink.describe() for sink in self.sinks]
         rows = {name: self.engine.num_rows(frame) for name, frame in curated.tables.items()}
         rows[QUARANTINE.name] = quarantine.num_rows

@@ -9,7 +9,7 @@ per role which registered source answers, and when to fall back.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -18,6 +18,7 @@ from etl_service.plugins import resolve
 from etl_service.settings import HttpSettings, Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import HttpFetcher
+from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.models.records import Extracted
 
@@ -30,12 +31,16 @@ def no_progress(_step: str, _done: int, _total: int) -> None:
 
 @dataclass(frozen=True)
 class SourceContext:
-    """What a source is built with: settings and the injected clients."""
+    """What a source is built with: settings, the injected clients, and where incremental
+    state lives (None: every run fetches everything)."""
 
     settings: Settings
     http_client: httpx.Client
     archive: RawArchive
     progress: Progress = no_progress
+    filing_state: FilingState | None = None
+    notes: list[str] = field(default_factory=list)
+    """What the sources chose not to do and why (e.g. companies skipped as unchanged)."""
 
     def http(self, probe: bool = False) -> HttpSettings:
         """HTTP settings; a probe (auto mode's first request) fails in seconds, not minutes."""

@@ -14,6 +14,7 @@ prices         stooq                                       snapshot
 Member-list history is not a chain: every run uses the bundled lists, every page it ever
 archived, and the page's monthly past revisions, fetched in ``live`` and ``auto`` mode.
 
+``ETL_FINANCIALS_SOURCE`` (``run --financials``) names the one financials source instead.
 ``snapshot`` mode uses the offline source only and never touches the network. ``live``
 tries the live chain in order and never falls back. ``auto`` tries the live chain, then
 falls back to the offline source with a warning that the run records. A live source gives
@@ -53,6 +54,7 @@ from etl_service.src.adapters.registry import (
     no_progress,
 )
 from etl_service.src.adapters.sec.cik_observations import CikObservation
+from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.adapters.wikipedia.revisions import (
     RevisionClient,
@@ -78,9 +80,12 @@ class Chain:
 def source_chains(settings: Settings) -> dict[str, Chain]:
     """The chain of each role under ``settings`` (see the module docstring)."""
     financials = ("sec", "fmp") if settings.fmp_api_key is not None else ("sec",)
+    financials_chain = Chain(financials, "sec-bulk" if settings.sec.bulk_path else "snapshot")
+    if settings.financials_source:  # chosen for the run: no chain, no fallback
+        financials_chain = Chain((), settings.financials_source)
     return {
         "constituents": Chain(("wikipedia",), "snapshot"),
-        "financials": Chain(financials, "sec-bulk" if settings.sec.bulk_path else "snapshot"),
+        "financials": financials_chain,
         "prices": Chain(("stooq",), "snapshot"),
     }
 
@@ -108,14 +113,17 @@ class Sources:
         http_client: httpx.Client,
         archive: RawArchive,
         progress: Progress | None = None,
+        filing_state: FilingState | None = None,
     ) -> None:
-        self.context = SourceContext(settings, http_client, archive, progress or no_progress)
+        self.context = SourceContext(
+            settings, http_client, archive, progress or no_progress, filing_state
+        )
         self.chains = source_chains(settings)
         self.report = SourceReport()
 
     def _choose(self, role: str, call: Callable[[Any], T]) -> T:
         chain, mode = self.chains[role], self.context.settings.source
-        if mode is SourceMode.SNAPSHOT:
+        if mode is SourceMode.SNAPSHOT or not chain.live:
             return self._offline(role, chain.offline, call, fallback=False)
         failure: Exception | None = None
         for name in chain.live:
@@ -144,6 +152,16 @@ class Sources:
         self.report.origins[role] = f"{origin} (fallback)" if fallback else origin
         self.report.used[role] = name
         return result
+
+    @property
+    def notes(self) -> list[str]:
+        """What the sources skipped and why (for the run summary)."""
+        return self.context.notes
+
+    def save_state(self) -> None:
+        """Save the incremental state the sources staged; call once the load has committed."""
+        if self.context.filing_state is not None:
+            self.context.filing_state.save()
 
     def constituents_page(self) -> ParsedPage:
         """The parsed constituents and changes tables."""

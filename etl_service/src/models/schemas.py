@@ -361,6 +361,28 @@ LAKE_COMMITS = TableSpec(
     load_mode=None,
 )
 
+FILING_CURSORS = TableSpec(
+    "filing_cursors",
+    (
+        _c("cik", S, False),
+        _c("accession", S, True, "the latest 10-Q/10-K (or amendment) accession known"),
+        _c("filed", D, True, "its filing date"),
+        _c(
+            "checked_through",
+            D,
+            False,
+            "EDGAR's daily index was read through this day: the stored reports hold every "
+            "filing up to it",
+        ),
+        _c("run_id", S, False, "the run that wrote the cursor"),
+    ),
+    key=("cik",),
+    doc="Internal: per company, how far its financials are up to date, so an incremental "
+    "run fetches only the companies that filed since.",
+    zone=Zone.INTERNAL,
+    load_mode=None,
+)
+
 DAILY_CLOSES = TableSpec(
     "daily_closes",
     (
@@ -430,6 +452,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     PIPELINE_RUNS,
     LOAD_STATE,
     LAKE_COMMITS,
+    FILING_CURSORS,
 )
 """Every table of the database."""
 TABLES_BY_NAME: dict[str, TableSpec] = {t.name: t for t in ALL_TABLES}

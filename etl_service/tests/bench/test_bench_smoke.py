@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from bench import report
+from bench import b7_live_fetch, b9_incremental, report
 from bench.__main__ import run_bench
 from bench.companyfacts import companyfacts_document
 from bench.config import SMOKE
@@ -22,7 +22,17 @@ from etl_service.tests.support.services import PostgresServer
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-GOALS = {"B1a": 0.7, "B1b": 0.9, "B1c": 0.8, "B2": 1.5, "B3": 1.3, "B4": 3.0, "B5": 0.6}
+GOALS = {
+    "B1a": 0.7,
+    "B1b": 0.9,
+    "B1c": 0.8,
+    "B2": 1.5,
+    "B3": 1.3,
+    "B4": 3.0,
+    "B5": 0.6,
+    "B7": 0.9,
+    "B9": 1.1,
+}
 
 
 def _check_sample(sample: dict[str, Any]) -> None:
@@ -85,6 +95,38 @@ def test_companyfacts_files_extract_like_real_ones() -> None:
     assert q4[0]["derivation"].startswith("revenue=FY-9M")
 
 
+@pytest.mark.unit
+def test_added_figures_are_listed_by_number() -> None:
+    def doc(*ids: str) -> dict[str, Any]:
+        run = {"scaled_down": [], "profile": "full", "started_at": "t", "wall_seconds": 1.0}
+        return {"run": run, "figures": [{"id": i} for i in ids]}
+
+    merged = report.add_missing(doc("B1a", "B3", "B10"), doc("B3-spark", "B7", "B9", "B10"))
+    assert [f["id"] for f in merged["figures"]] == ["B1a", "B3", "B3-spark", "B7", "B9", "B10"]
+    assert len(merged["run"]["scaled_down"]) == 3  # each added figure says where it is from
+    newer = doc("B3")
+    newer["figures"][0]["ratio"] = 2.0
+    replaced = report.add_missing(merged, newer, replace=True)
+    assert [f["id"] for f in replaced["figures"]] == [f["id"] for f in merged["figures"]]
+    assert replaced["figures"][1]["ratio"] == 2.0
+    assert len(replaced["run"]["scaled_down"]) == 4
+    assert report.add_missing(merged, newer)["figures"] == merged["figures"]
+
+
+@pytest.mark.unit
+def test_live_figures_count_their_requests() -> None:
+    b7 = b7_live_fetch.run(dataclasses.replace(SMOKE, b7_companies=4))
+    _check_figure(b7.as_dict())
+    assert b7.details["requests_last_run"] == 4  # one per company: no 429, no retry
+    assert b7.details["refused_429_last_run"] == 0
+    assert b7.details["quarterly_rows"] > 4 * 60
+    b9 = b9_incremental.run(SMOKE)
+    _check_figure(b9.as_dict())
+    assert (b9.details["companies"], b9.details["changed"]) == (SMOKE.b9_companies, 1)
+    assert b9.ratio == 1.0  # the changed company and one index per business day, no more
+    assert b9.measured.values == [1.0 + b9.details["index_days"]]
+
+
 @pytest.mark.postgres
 @pytest.mark.snowflake
 def test_every_figure_runs_at_a_tiny_scale(
@@ -93,7 +135,7 @@ def test_every_figure_runs_at_a_tiny_scale(
     profile = dataclasses.replace(SMOKE, b3_spark_scales=())
     document = run_bench(profile, admin_url=postgres.url(), fakesnow=fakesnow_conn_kwargs)
     ids = [f["id"] for f in document["figures"]]
-    assert ids == ["B1a", "B1b", "B1c", "B2", "B3", "B4", "B5", "B6", "B7"]
+    assert ids == ["B1a", "B1b", "B1c", "B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10"]
     for figure in document["figures"]:
         _check_figure(figure)
     by_id = {f["id"]: f for f in document["figures"]}
@@ -108,10 +150,10 @@ def test_every_figure_runs_at_a_tiny_scale(
     hot = by_id["B6"]["details"]["profiled_hot_functions"]
     assert hot["outermost"]
     assert hot["own_time"]
-    b7 = by_id["B7"]
-    assert b7["details"] == {"rows": SMOKE.b7_rows, "files": 1}
-    assert [c["name"] for c in b7["comparisons"]] == ["export again, same rows"]
-    assert 0 < b7["ratio"] < 1  # the export does the COPY and more
+    b10 = by_id["B10"]
+    assert b10["details"] == {"rows": SMOKE.b10_rows, "files": 1}
+    assert [c["name"] for c in b10["comparisons"]] == ["export again, same rows"]
+    assert 0 < b10["ratio"] < 1  # the export does the COPY and more
     assert document["machine"]["postgresql"].startswith("PostgreSQL")
     results, summary = report.write(document, tmp_path)
     assert json.loads(results.read_text())["figures"][0]["id"] == "B1a"

@@ -32,10 +32,38 @@ class SeenRequest:
     at: float
 
 
-class ReplayServer:
-    """Serves scripted replies per path; the last reply of a path repeats once the script ends."""
+class TokenBucket:
+    """A server-side rate limit: ``rate`` requests/s, bursts of up to ``burst`` requests."""
 
-    def __init__(self) -> None:
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self._tokens, self._at = burst, time.monotonic()
+
+    def take(self) -> bool:
+        """Whether a request arriving now is within the limit (call under a lock)."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+
+class ReplayServer:
+    """Serves scripted replies per path; the last reply of a path repeats once the script ends.
+
+    ``latency_s`` delays every answer (a distant server); ``max_requests_per_s`` answers 429
+    with ``Retry-After: 1`` to requests over that rate (SEC's limit, bursts of one second).
+    """
+
+    def __init__(self, latency_s: float = 0.0, max_requests_per_s: float | None = None) -> None:
+        self.latency_s = latency_s
+        self._bucket = (
+            TokenBucket(max_requests_per_s, max_requests_per_s) if max_requests_per_s else None
+        )
+        self.refused = 0
+        """Requests answered 429 by the rate limit."""
         self._scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self._last: dict[str, Reply] = {}
         self.requests: list[SeenRequest] = []
@@ -78,8 +106,14 @@ class ReplayServer:
                         SeenRequest(self.path, dict(self.headers.items()), time.monotonic())
                     )
                 reply = server._next_reply(self.path)
-                if reply.delay_s:
-                    time.sleep(reply.delay_s)
+                if server._bucket is not None:
+                    with server._lock:
+                        within = server._bucket.take()
+                        server.refused += not within
+                    if not within:
+                        reply = Reply(429, b"rate limited", {"Retry-After": "1"})
+                if server.latency_s or reply.delay_s:
+                    time.sleep(server.latency_s + reply.delay_s)
                 try:
                     self.send_response(reply.status)
                     for key, value in reply.headers.items():
@@ -110,9 +144,11 @@ class ReplayServer:
 
 
 @contextmanager
-def replay_server() -> Iterator[ReplayServer]:
+def replay_server(
+    latency_s: float = 0.0, max_requests_per_s: float | None = None
+) -> Iterator[ReplayServer]:
     """Start a ReplayServer for the duration of the block."""
-    server = ReplayServer()
+    server = ReplayServer(latency_s, max_requests_per_s)
     server.start()
     try:
         yield server

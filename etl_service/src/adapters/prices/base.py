@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Protocol, TypeVar
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl_service.errors import BadInputError
 from etl_service.src.adapters import files
+from etl_service.src.adapters.prices.whole_file import CleanSeries
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import DAILY_CLOSES, arrow_schema
 
@@ -80,7 +82,34 @@ class PriceValidator:
     _kept: dict[tuple[str, date], tuple[RawPrice, float]] = field(default_factory=dict)
     _last: dict[str, date] = field(default_factory=dict)
     _duplicated: set[tuple[str, date]] = field(default_factory=set)
+    _series: dict[str, CleanSeries] = field(default_factory=dict)
     rejected: list[Rejected] = field(default_factory=list)
+
+    def takes_series(self, ticker: str) -> bool:
+        """Whether a whole clean file of ``ticker`` may be added at once: no row of it yet."""
+        return ticker not in self._last and ticker not in self._series
+
+    def add_series(self, series: CleanSeries) -> None:
+        """Keep every row of a file checked whole (``whole_file.read_clean``)."""
+        self._series[series.ticker] = series
+
+    def _unpack(self, ticker: str) -> None:
+        """Turn a whole-file series back into rows, for a later row of its ticker to be
+        checked against them (a duplicate rejects both, with their lines)."""
+        series = self._series.pop(ticker)
+        numbers = {k: v.to_pylist() for k, v in series.text.items() if k != "Date"}
+        for index, day in enumerate(series.text["Date"].to_pylist()):
+            self.add(
+                RawPrice(
+                    ticker,
+                    day,
+                    {k: v[index] for k, v in numbers.items()},
+                    series.source,
+                    series.file,
+                    series.first_line + index,
+                    split_adjusted=series.split_adjusted,
+                )
+            )
 
     def reject(self, row: RawPrice, reason: str, field_name: str | None = None) -> None:
         """Record ``row`` as rejected with ``reason`` (file and line are added)."""
@@ -117,6 +146,8 @@ class PriceValidator:
 
     def add(self, row: RawPrice) -> None:
         """Validate one row; keep it or record why it was rejected."""
+        if row.ticker in self._series:
+            self._unpack(row.ticker)
         try:
             day = date.fromisoformat(row.date_text.strip())
         except ValueError:
@@ -164,7 +195,8 @@ class PriceValidator:
         self._kept[key] = (row, close)
 
     def extract(self) -> Extracted:
-        """The kept rows as a CLOSES_SCHEMA table (in input order) and the rejections.
+        """The kept rows as a CLOSES_SCHEMA table (rows checked one by one in input order,
+        then the files checked whole, in input order) and the rejections.
 
         An adjusted close is dated ``adjusted_as_of`` the last day of its ticker and source:
         a vendor adjusts the whole history when it is retrieved, which for a live series
@@ -188,8 +220,24 @@ class PriceValidator:
             },
             schema=CLOSES_SCHEMA,
         )
+        table = pa.concat_tables([table, *(_series_table(s) for s in self._series.values())])
         warnings = [f"rejected {len(self.rejected)} price rows"] if self.rejected else []
         return Extracted(table, list(self.rejected), warnings)
+
+
+def _series_table(series: CleanSeries) -> pa.Table:
+    n = len(series.dates)
+    last = pc.max(series.dates) if series.split_adjusted else pa.scalar(None, pa.date32())
+    return pa.Table.from_arrays(
+        [
+            pa.array([series.ticker] * n, pa.string()),
+            series.dates,
+            series.closes,
+            pa.array([series.source] * n, pa.string()),
+            pa.array([last.as_py()] * n, pa.date32()),
+        ],
+        schema=CLOSES_SCHEMA,
+    )
 
 
 @dataclass(frozen=True)

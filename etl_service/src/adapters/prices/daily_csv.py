@@ -20,6 +20,7 @@ from etl_service.errors import InputError, SchemaError, SourceRefusedError
 from etl_service.src.adapters import files
 from etl_service.src.adapters.http import HttpFetcher
 from etl_service.src.adapters.prices.base import (
+    EARLIEST_DATE,
     FileLayout,
     PriceValidator,
     RawPrice,
@@ -27,6 +28,7 @@ from etl_service.src.adapters.prices.base import (
     price_lines,
     register_layout,
 )
+from etl_service.src.adapters.prices.whole_file import CleanSeries, read_clean
 from etl_service.src.models.records import Extracted
 from etl_service.src.models.tickers import Vendor, canonical_ticker, vendor_ticker
 
@@ -45,8 +47,10 @@ def is_daily_header(header: list[str]) -> bool:
 def read_rows(
     text: Iterable[str], ticker: str, file: str, source: str, validator: PriceValidator
 ) -> None:
-    """Validate every row of one daily price file into ``validator``."""
-    reader = csv.reader(text)
+    """Validate every row of one daily price file into ``validator``: the whole file at
+    once when it is clean (``whole_file``), else row by row."""
+    whole = "".join(text)
+    reader = csv.reader(io.StringIO(whole, newline=""))
     with files.csv_errors(reader, file):
         header = next(reader, None)
     if header is None or not is_daily_header(header):
@@ -59,6 +63,13 @@ def read_rows(
     index = {h.strip().lower(): i for i, h in enumerate(header)}
     wanted = [(name, index[name.lower()]) for name in NUMBER_FIELDS if name.lower() in index]
     date_at = index["date"]
+    if validator.takes_series(ticker):
+        fields = {"Date": date_at, **dict(wanted)}
+        clean = read_clean(whole, header, fields, EARLIEST_DATE, validator.latest)
+        if clean is not None:
+            dates, closes, raw = clean
+            validator.add_series(CleanSeries(ticker, source, file, raw, dates, closes))
+            return
     for cells in csv_rows(reader, file, validator):
         if not cells:
             continue

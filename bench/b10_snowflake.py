@@ -1,4 +1,4 @@
-"""B7: the Snowflake export's throughput against a plain COPY INTO of the same staged files.
+"""B10: the Snowflake export's throughput against a plain COPY INTO of the same staged files.
 
 The measured call is the sink's whole export of ``quarterly_reports`` into a new target:
 Parquet files written, PUT to the internal stage, COPY INTO a staging table, MERGE, staging
@@ -68,7 +68,7 @@ def export(
     merged = staged.merged[QUARTERLY_REPORTS.name]
     expected = {"inserted": 0 if again else table.num_rows, "updated": 0}
     if merged != expected:
-        raise RuntimeError(f"B7: the export merged {merged}, expected {expected}")
+        raise RuntimeError(f"B10: the export merged {merged}, expected {expected}")
 
 
 def _name(settings: SnowflakeSettings, name: str) -> str:
@@ -76,14 +76,14 @@ def _name(settings: SnowflakeSettings, name: str) -> str:
 
 
 def run(profile: Profile, server: dict[str, Any] | None = None) -> Figure:
-    """Measure B7 on ``profile.b7_rows`` quarterly reports (on ``server``, or its own)."""
-    table = reports_only(profile.b7_rows)
+    """Measure B10 on ``profile.b10_rows`` quarterly reports (on ``server``, or its own)."""
+    table = reports_only(profile.b10_rows)
     rows = table.num_rows
     export_s, rerun_s, copy_s = [], [], []
     with (
         fakesnow(server) as settings,
         connection_for(settings) as conn,
-        tempfile.TemporaryDirectory(prefix="etl-bench-b7-") as tmp,
+        tempfile.TemporaryDirectory(prefix="etl-bench-b10-") as tmp,
     ):
         session = Session(conn)
         stage = f"@{_name(settings, 'bench_stage')}/files/"
@@ -107,7 +107,7 @@ def run(profile: Profile, server: dict[str, Any] | None = None) -> Figure:
     baseline = Sample("COPY INTO of the staged files", "rows/s", [rows / s for s in copy_s])
     rerun = Sample("export again, same rows", "rows/s", [rows / s for s in rerun_s])
     return Figure(
-        id="B7",
+        id="B10",
         title="Snowflake export (fakesnow)",
         workload=f"{rows:,} quarterly_reports rows in {len(files)} Parquet files",
         measured=measured,
