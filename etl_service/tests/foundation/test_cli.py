@@ -35,11 +35,11 @@ def test_db_upgrade_creates_the_schema_at_the_default_sqlite_path(
     tables = set(sa.inspect(sa.create_engine(f"sqlite:///{db_file}")).get_table_names())
     assert {"companies", "quarterly_reports", "prices_pe", "pipeline_runs"} <= tables
     assert main(["db", "current"]) == 0
-    assert "current: 0006" in capsys.readouterr().out
+    assert "current: 0007" in capsys.readouterr().out
     assert main(["db", "downgrade"]) == 2  # no revision: a usage error, nothing dropped
     assert main(["db", "downgrade", "base"]) == 2  # no terminal to confirm on: needs --yes
     assert main(["db", "current"]) == 0
-    assert "current: 0006" in capsys.readouterr().out
+    assert "current: 0007" in capsys.readouterr().out
     assert main(["db", "downgrade", "base", "--yes"]) == 0
     assert main(["db", "current"]) == 0
     assert "current: base" in capsys.readouterr().out
