@@ -31,7 +31,7 @@ from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
+from etl_service.src.db.engine import check_connection, create_engine
 from etl_service.src.db.lake import Lake, open_lake
 from etl_service.src.db.run_lock import run_lock
 from etl_service.src.models.schemas import Zone
@@ -46,6 +46,27 @@ PIPELINES: dict[str, type[CurationPipeline]] = {
     "spark": SparkETLPipeline,
 }
 """The named pipeline class of an engine; any other engine runs a ``CurationPipeline``."""
+
+
+def build_database(
+    settings: Settings, *, create: bool = True, boto3_session: Any | None = None
+) -> sa.Engine:
+    """The engine of ``ETL_DATABASE_URL``, shown to reach its database; with
+    ``ETL_DATABASE__IAM_AUTH`` each connection logs in to RDS with an IAM token.
+
+    ``create`` as in ``create_engine``: false for commands that only read.
+    """
+    engine = create_engine(settings.database_url_value, create=create)
+    if settings.database.iam_auth:
+        from etl_service.aws.rds import use_iam_auth
+        from etl_service.aws.session import boto3_session as new_session
+        from etl_service.aws.session import client
+
+        session = boto3_session or new_session(settings)
+        rds = client(session, "rds", settings.aws_endpoint_url)
+        use_iam_auth(engine, rds, settings.aws_region)
+    check_connection(engine)
+    return engine
 
 
 def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
@@ -86,7 +107,7 @@ def recovery_session(
     settings: Settings, boto3_session: Any | None = None
 ) -> Iterator[tuple[sa.Engine, Lake]]:
     """The database and the lake, migrated and under the run lock, for ``recover``."""
-    database = connected_engine(settings.database_url_value, create=False)
+    database = build_database(settings, create=False, boto3_session=boto3_session)
     lake = build_lake(settings, boto3_session)
     with run_lock(
         database, settings.data_dir / "run.lock", uuid.uuid4().hex, settings.run_lock_timeout_s
@@ -133,7 +154,7 @@ def build_pipeline(
             work, when something the run needs is missing or unreachable.
     """
     faults.arm(settings.fault_point)
-    database = database or connected_engine(settings.database_url_value)
+    database = database or build_database(settings, boto3_session=boto3_session)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
     lake.ensure_namespaces()  # the catalog is configured and reachable

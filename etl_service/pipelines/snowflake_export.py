@@ -20,13 +20,12 @@ import pyarrow as pa
 import sqlalchemy as sa
 
 from etl_service.errors import ConfigError
-from etl_service.pipelines.compose import build_lake
+from etl_service.pipelines.compose import build_database, build_lake
 from etl_service.settings import Settings
 from etl_service.shutdown import sigterm_deferred
 from etl_service.sinks.snowflake import SnowflakeSink
 from etl_service.sinks.snowflake.connection import Connection, connection_for, endpoint
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake
 from etl_service.src.db.reader import read_tables
 from etl_service.src.models.schemas import CURATED_TABLES, TableSpec, Zone
@@ -121,7 +120,7 @@ def _read(
 ) -> dict[str, pa.Table]:
     if source is ExportSource.LAKE:
         return read_lake_tables(lake or build_lake(settings, boto3_session), specs)
-    database = database or connected_engine(settings.database_url_value)
+    database = database or build_database(settings, boto3_session=boto3_session)
     if migrate.current(database) is None:
         where = database.url.render_as_string(hide_password=True)
         raise ConfigError(f"{where} holds no tables yet: run `etl-service run` first")

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[2]
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors", "redact", "faults", "settings", "plugins", "shutdown", "snapshot", "src.models"),
-    ("src.adapters", "aws.s3", "aws.session"),
+    ("src.adapters", "aws.s3", "aws.session", "aws.ecs", "aws.rds"),
     ("src.transforms",),
     ("src.db",),
     ("engines",),
