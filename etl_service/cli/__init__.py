@@ -79,9 +79,10 @@ def _problems(exc: ValidationError) -> str:
 
 
 def _register() -> None:
-    from etl_service.cli import db, export, extract, lake, query, recover, run
+    from etl_service.cli import db, ecs, export, extract, lake, query, recover, run
 
     cli.add_command(db.db)
+    cli.add_command(ecs.ecs)
     cli.add_command(export.export)
     cli.add_command(extract.extract)
     cli.add_command(lake.lake)
