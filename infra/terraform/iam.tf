@@ -252,8 +252,12 @@ resource "aws_iam_role" "scheduler" {
 
 data "aws_iam_policy_document" "scheduler" {
   statement {
-    actions   = ["ecs:RunTask"]
-    resources = ["${aws_ecs_task_definition.etl.arn_without_revision}:*"]
+    actions = ["ecs:RunTask"]
+    # The schedule names the family (its newest revision); either form may be authorised.
+    resources = [
+      aws_ecs_task_definition.etl.arn_without_revision,
+      "${aws_ecs_task_definition.etl.arn_without_revision}:*",
+    ]
     condition {
       test     = "ArnEquals"
       variable = "ecs:cluster"

@@ -32,9 +32,8 @@ ZONES = {"curated", "processed"}
 
 
 def _declared() -> dict[str, Any]:
-    governance: dict[str, Any] = json.loads((STACK / "governance.tf.json").read_text())[
-        "locals"
-    ]["governance"]
+    text = (STACK / "governance.tf.json").read_text()
+    governance: dict[str, Any] = json.loads(text)["locals"]["governance"]
     return governance
 
 

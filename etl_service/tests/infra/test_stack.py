@@ -289,8 +289,10 @@ def test_the_secrets_hold_the_database_url_and_the_snowflake_login(stack: Stack)
     secrets = stack.client("secretsmanager")
     database = secrets.get_secret_value(SecretId=stack.outputs["database_secret_arn"])
     snowflake = secrets.get_secret_value(SecretId=stack.outputs["snowflake_secret_arn"])
-    if not CREATE_RDS:
-        assert database["SecretString"] == DATABASE_URL
+    expected = DATABASE_URL
+    if CREATE_RDS:  # IAM auth: the URL names the login and the instance, no password
+        expected = f"postgresql://etl@{stack.outputs['database_endpoint']}/etl?sslmode=require"
+    assert database["SecretString"] == expected
     assert json.loads(snowflake["SecretString"]) == SNOWFLAKE
 
 
@@ -345,7 +347,8 @@ def test_roles_are_least_privilege(stack: Stack) -> None:
         [lake_objects]
     ]
     run_task = next(s for s in statements["scheduler"] if "ecs:RunTask" in s["Action"])
-    assert run_task["Resource"] == [f"{parameters_family(stack)}:*"]
+    family = parameters_family(stack)
+    assert run_task["Resource"] == [family, f"{family}:*"]
     trust = iam.get_role(RoleName="sp500-etl")["Role"]["AssumeRolePolicyDocument"]
     services_trusted = {
         service
