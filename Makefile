@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXTRAS := postgres,aws,spark,snowflake,report,bench,dev
 
-.PHONY: run test lint typecheck unit bench system-deps clean
+.PHONY: run test lint typecheck unit infra bench system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,13 @@ typecheck: $(VENV)/.all
 unit: $(VENV)/.all
 	$(BIN)/python -m pytest -m unit -q
 
+## infra/terraform: fmt -check, init and validate offline, apply to a moto server it starts,
+## check every resource with boto3, destroy (INFRA_CREATE_RDS=true also applies the RDS instance).
+infra: $(VENV)/.all
+	$(BIN)/python -m pytest -m infra -q etl_service/tests/infra
+
 bench: $(VENV)/.all system-deps
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .container-check infra/terraform/.terraform-check

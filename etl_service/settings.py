@@ -188,6 +188,30 @@ class GlueSettings(BaseModel):
     """How often ``etl-service glue start --wait`` asks for the run's state."""
 
 
+class DatabaseSettings(BaseModel):
+    """How the run connects to ``ETL_DATABASE_URL`` (the URL itself stays a top-level secret)."""
+
+    iam_auth: bool = False
+    """PostgreSQL on RDS: log in with an IAM auth token, made for each new connection, over
+    TLS (``sslmode=require``, or the URL's ``verify-full``); the URL names the user and no
+    password."""
+
+
+class EcsSettings(BaseModel):
+    """The Fargate task ``etl-service ecs run-task`` starts (``terraform output
+    run_task_environment`` prints these for the stack in infra/terraform)."""
+
+    cluster: str = "sp500-etl"
+    task_definition: str = "sp500-etl"
+    """A family (its newest revision), ``family:revision`` or an ARN."""
+    container: str = "etl-service"
+    subnets: tuple[str, ...] = ()
+    security_groups: tuple[str, ...] = ()
+    assign_public_ip: bool = False
+    poll_s: float = Field(default=6.0, gt=0)
+    """How often ``--wait`` asks ECS whether the task stopped."""
+
+
 class Settings(BaseSettings):
     """All settings of etl_service; environment variables use the ``ETL_`` prefix."""
 
@@ -243,6 +267,8 @@ class Settings(BaseSettings):
 
     catalog: CatalogSettings = CatalogSettings()
     glue: GlueSettings = GlueSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    ecs: EcsSettings = EcsSettings()
     bucket: BucketSettings = BucketSettings()
     lake_formation: LakeFormationSettings = LakeFormationSettings()
     http: HttpSettings = HttpSettings()

@@ -2,6 +2,8 @@
 # Install the system packages the test suite needs, when missing and when running as root:
 # the PostgreSQL 15 server, the PostgreSQL JDBC driver (for Spark), a Java 17 runtime and
 # Chromium (the report's headless-browser test).
+# tini (the container's init, run by the container test). hadolint comes with the dev extra;
+# Terraform (for `make infra`) is not a Debian package: install it from HashiCorp.
 set -euo pipefail
 
 missing=()
@@ -12,6 +14,7 @@ if ! command -v java >/dev/null 2>&1 || ! java -version 2>&1 | grep -q 'version 
 fi
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v tini >/dev/null 2>&1 || missing+=(tini)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"

@@ -11,8 +11,10 @@ if TYPE_CHECKING:
     import boto3
     from botocore.client import BaseClient
     from botocore.credentials import ReadOnlyCredentials
+    from mypy_boto3_ecs import ECSClient
     from mypy_boto3_glue import GlueClient
     from mypy_boto3_lakeformation import LakeFormationClient
+    from mypy_boto3_rds import RDSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sts import STSClient
 
@@ -69,6 +71,14 @@ def client(
 def client(
     session: boto3.Session, service: Literal["sts"], endpoint_url: str | None
 ) -> STSClient: ...
+@overload
+def client(
+    session: boto3.Session, service: Literal["ecs"], endpoint_url: str | None
+) -> ECSClient: ...
+@overload
+def client(
+    session: boto3.Session, service: Literal["rds"], endpoint_url: str | None
+) -> RDSClient: ...
 def client(session: boto3.Session, service: str, endpoint_url: str | None) -> BaseClient:
     """A client of ``service``, at ``endpoint_url`` (moto, MinIO, LocalStack) when given."""
     made: BaseClient = session.client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]

@@ -86,6 +86,7 @@ def _register() -> None:
     from etl_service.cli import (
         audit,
         db,
+        ecs,
         export,
         extract,
         glue,
@@ -97,6 +98,7 @@ def _register() -> None:
     )
 
     cli.add_command(db.db)
+    cli.add_command(ecs.ecs)
     cli.add_command(glue.glue)
     cli.add_command(export.export)
     cli.add_command(extract.extract)

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine, describe
+from etl_service.src.db.engine import describe
 
 
 @click.group()
@@ -22,7 +22,7 @@ def db() -> None:
 @click.pass_obj
 def upgrade(settings: Settings, revision: str) -> None:
     """Migrate the schema up to REVISION (default: head)."""
-    engine = connected_engine(settings.database_url_value)
+    engine = _engine(settings, create=True)
     migrate.upgrade(engine, revision)
     click.echo(f"database at revision {migrate.current(engine)}: {_where(engine)}")
 
@@ -33,7 +33,7 @@ def upgrade(settings: Settings, revision: str) -> None:
 @click.pass_obj
 def downgrade(settings: Settings, revision: str, yes: bool) -> None:
     """Migrate the schema down to REVISION (`base` drops every table, after confirmation)."""
-    engine = connected_engine(settings.database_url_value, create=False)
+    engine = _engine(settings, create=False)
     if revision == "base" and not yes:
         if not sys.stdin.isatty():
             raise click.UsageError("downgrading to base drops every table: add --yes")
@@ -46,8 +46,14 @@ def downgrade(settings: Settings, revision: str, yes: bool) -> None:
 @click.pass_obj
 def current(settings: Settings) -> None:
     """Print the schema revision of the database and the newest one available."""
-    engine = connected_engine(settings.database_url_value, create=False)
+    engine = _engine(settings, create=False)
     click.echo(f"current: {migrate.current(engine) or 'base (empty)'}; head: {migrate.head()}")
+
+
+def _engine(settings: Settings, *, create: bool) -> sa.Engine:
+    from etl_service.pipelines.compose import build_database
+
+    return build_database(settings, create=create)
 
 
 def _where(engine: sa.Engine) -> str:

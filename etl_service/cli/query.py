@@ -17,7 +17,6 @@ from rich.table import Table
 from etl_service.errors import InputError
 from etl_service.settings import Settings
 from etl_service.src.db import queries
-from etl_service.src.db.engine import connected_engine
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -84,7 +83,9 @@ def _as_of_options(command: F) -> F:
 def _database(settings: Settings, as_of_snapshot: int | None, as_of: datetime | None) -> sa.Engine:
     """The database to query: the configured one, or the lake at a past point."""
     if as_of_snapshot is None and as_of is None:
-        return connected_engine(settings.database_url_value, create=False)
+        from etl_service.pipelines.compose import build_database
+
+        return build_database(settings, create=False)
     if as_of_snapshot is not None and as_of is not None:
         raise InputError("give --as-of-snapshot or --as-of, not both", field="--as-of")
     from etl_service.pipelines.compose import build_lake

@@ -37,7 +37,7 @@ from etl_service.src.adapters.http import build_http_client
 from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
+from etl_service.src.db.engine import check_connection, create_engine
 from etl_service.src.db.filing_cursors import DatabaseFilingState
 from etl_service.src.db.lake import Lake, open_lake
 from etl_service.src.db.run_lock import run_lock
@@ -58,6 +58,27 @@ PIPELINES: dict[str, type[CurationPipeline]] = {
 }
 """The named pipelines; by default a run is the one named as its engine, and any other
 engine runs a ``CurationPipeline``."""
+
+
+def build_database(
+    settings: Settings, *, create: bool = True, boto3_session: Any | None = None
+) -> sa.Engine:
+    """The engine of ``ETL_DATABASE_URL``, shown to reach its database; with
+    ``ETL_DATABASE__IAM_AUTH`` each connection logs in to RDS with an IAM token.
+
+    ``create`` as in ``create_engine``: false for commands that only read.
+    """
+    engine = create_engine(settings.database_url_value, create=create)
+    if settings.database.iam_auth:
+        from etl_service.aws.rds import use_iam_auth
+        from etl_service.aws.session import boto3_session as new_session
+        from etl_service.aws.session import client
+
+        session = boto3_session or new_session(settings)
+        rds = client(session, "rds", settings.aws_endpoint_url)
+        use_iam_auth(engine, rds, settings.aws_region)
+    check_connection(engine)
+    return engine
 
 
 def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
@@ -113,7 +134,7 @@ def recovery_session(
     settings: Settings, boto3_session: Any | None = None
 ) -> Iterator[tuple[sa.Engine, Lake]]:
     """The database and the lake, migrated and under the run lock, for ``recover``."""
-    database = connected_engine(settings.database_url_value, create=False)
+    database = build_database(settings, create=False, boto3_session=boto3_session)
     lake = build_lake(settings, boto3_session)
     with run_lock(
         database, settings.data_dir / "run.lock", uuid.uuid4().hex, settings.run_lock_timeout_s
@@ -168,7 +189,7 @@ def build_pipeline(
     settings = pipeline_class.configure(settings)
     faults.arm(settings.fault_point)
     set_input_limit(settings.max_input_bytes)
-    database = database or connected_engine(settings.database_url_value)
+    database = database or build_database(settings, boto3_session=boto3_session)
     lake = build_lake(settings, boto3_session)
     lake.check_writable()
     lake.ensure_namespaces()  # the catalog is configured and reachable

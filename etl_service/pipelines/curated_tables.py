@@ -13,7 +13,6 @@ from etl_service.errors import ConfigError
 from etl_service.pipelines.compose import build_lake
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
-from etl_service.src.db.engine import connected_engine
 from etl_service.src.db.lake import Lake
 from etl_service.src.db.reader import read_tables
 from etl_service.src.models.schemas import CURATED_TABLES, TableSpec, Zone
@@ -56,7 +55,9 @@ def read_curated(
     """
     if source is ExportSource.LAKE:
         return read_lake_tables(lake or build_lake(settings, boto3_session), specs)
-    database = database or connected_engine(settings.database_url_value)
+    from etl_service.pipelines.compose import build_database
+
+    database = database or build_database(settings, create=False)
     if migrate.current(database) is None:
         where = database.url.render_as_string(hide_password=True)
         raise ConfigError(f"{where} holds no tables yet: run `etl-service run` first")

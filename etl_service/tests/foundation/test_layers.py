@@ -17,6 +17,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "src.adapters",
         "aws.s3",
         "aws.session",
+        "aws.ecs",
+        "aws.rds",
         "aws.lake_formation",
         "aws.glue.api",
         "aws.glue.deploy",

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from etl_service.errors import EXIT_CODES
 from etl_service.src.db import migrate, runs
@@ -22,7 +21,7 @@ from etl_service.tests.conftest import fresh_database
 from etl_service.tests.pipelines.conftest import run_cli, snapshot_settings
 from etl_service.tests.support import services
 from etl_service.tests.support.env import child_env
-from etl_service.tests.support.tables import checksums, table_rows
+from etl_service.tests.support.tables import checksums, table_rows, wait_until_running
 
 IN_PROGRESS = EXIT_CODES["another run in progress"]
 TERMINATED = EXIT_CODES["terminated by SIGTERM"]
@@ -118,26 +117,13 @@ def test_a_run_that_waits_past_the_timeout_exits_7_naming_the_run_in_progress(
     engine.dispose()
 
 
-def _wait_until_running(engine: sa.Engine, proc: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        assert proc.poll() is None, "the run ended before it was recorded as running"
-        assert time.monotonic() < deadline, "the run was never recorded as running"
-        try:
-            if [r[3] for r in table_rows(engine, "pipeline_runs")] == ["running"]:
-                return
-        except sa.exc.SQLAlchemyError:
-            pass  # the run has not created its tables yet
-        time.sleep(0.05)
-
-
 def test_sigterm_records_the_run_as_failed_and_frees_the_lock(
     database_url: str | None, tmp_path: Path
 ) -> None:
     settings = snapshot_settings(tmp_path, database_url)
     proc = _start(tmp_path, database_url)
     engine = create_engine(settings.database_url_value)
-    _wait_until_running(engine, proc)
+    wait_until_running(engine, proc)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == TERMINATED, err

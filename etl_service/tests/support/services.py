@@ -60,9 +60,50 @@ def _as_postgres_user(cmd: list[str]) -> list[str]:
     return cmd
 
 
+def _self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
+    """A certificate for ``host`` signed by its own key, and the key (PEM files)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "server.crt", folder / "server.key"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    key_file.chmod(0o600)  # the server refuses a key others may read
+    return cert_file, key_file
+
+
 @contextmanager
-def postgres_server() -> Iterator[PostgresServer]:
-    """Run a throwaway PostgreSQL cluster (trust auth on 127.0.0.1) for the block."""
+def postgres_server(*, tls: bool = False) -> Iterator[PostgresServer]:
+    """Run a throwaway PostgreSQL cluster (trust auth on 127.0.0.1) for the block; with
+    ``tls``, it also accepts TLS connections with a self-signed certificate for 127.0.0.1."""
     bin_dir = postgres_bin_dir()
     if bin_dir is None:
         raise RuntimeError("PostgreSQL server binaries not found (apt-get install postgresql)")
@@ -93,6 +134,12 @@ def postgres_server() -> Iterator[PostgresServer]:
         f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
         "-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
     )
+    if tls:
+        cert_file, key_file = _self_signed_certificate(root, "127.0.0.1")
+        if os.geteuid() == 0:
+            for path in (cert_file, key_file):
+                os.chown(path, pw.pw_uid, pw.pw_gid)
+        opts += f" -c ssl=on -c ssl_cert_file={cert_file} -c ssl_key_file={key_file}"
     run(
         _as_postgres_user(
             [

@@ -1,8 +1,11 @@
-"""Reading back whole tables and checksumming them, for idempotency and parity tests."""
+"""Reading back whole tables and checksumming them, for idempotency and parity tests; waiting
+for a run in another process to be recorded."""
 
 from __future__ import annotations
 
 import hashlib
+import subprocess
+import time
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,3 +30,17 @@ def checksums(engine: sa.Engine, names: list[str] | None = None) -> dict[str, tu
         rows = table_rows(engine, name)
         out[name] = (len(rows), hashlib.sha256(repr(rows).encode()).hexdigest())
     return out
+
+
+def wait_until_running(engine: sa.Engine, proc: subprocess.Popen[str]) -> None:
+    """Block until ``proc``'s run is recorded as running in ``engine``'s database."""
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None, "the run ended before it was recorded as running"
+        assert time.monotonic() < deadline, "the run was never recorded as running"
+        try:
+            if [r[3] for r in table_rows(engine, "pipeline_runs")] == ["running"]:
+                return
+        except sa.exc.SQLAlchemyError:
+            pass  # the run has not created its tables yet
+        time.sleep(0.05)
