@@ -271,8 +271,12 @@ def test_sigterm_to_tini_marks_the_run_failed_and_releases_the_lock(
     proc.send_signal(signal.SIGTERM)  # what ECS sends to PID 1
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == EXIT_CODES["terminated by SIGTERM"], err
-    assert "stopped: terminated by SIGTERM" in err.splitlines()  # the CLI got it, via tini
-    assert any(line.startswith("{") and json.loads(line)["level"] for line in err.splitlines())
+    # The CLI got it, via tini; the image logs JSON, so the error line is JSON too.
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert {"level": "error", "error": "TerminatedError", "exit_code": 143}.items() <= (
+        records[-1].items()
+    )
+    assert records[-1]["message"] == "terminated by SIGTERM"
     [run] = table_rows(engine, "pipeline_runs")
     assert (run[3], run[9]) == ("failed", "TerminatedError: terminated by SIGTERM")
     with run_lock(engine, image_venv.home / "run.lock", "probe", 0):
