@@ -13,7 +13,6 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import sqlalchemy as sa
-from pydantic import SecretStr
 from pyspark.sql import SparkSession
 
 from etl_service.aws.session import boto3_session, client
@@ -37,11 +36,12 @@ from etl_service.engines.spark.sql import (
 )
 from etl_service.errors import EXIT_CODES, ConfigError, EngineError, LoadError, NotInstalledError
 from etl_service.pipelines.compose import build_lake
-from etl_service.settings import CatalogSettings, Settings, SparkSettings
+from etl_service.settings import CatalogSettings, SparkSettings
 from etl_service.src.db.lake import Lake, StagedTable, open_lake
-from etl_service.src.models.schemas import Column, ColumnType, TableSpec, Zone
+from etl_service.src.models.schemas import Zone
 from etl_service.tests.support.services import MotoServer, free_port
 from etl_service.tests.support.spark import spark_fixture  # noqa: F401
+from etl_service.tests.support.tables import REPORTS
 
 pytestmark = pytest.mark.spark
 
@@ -255,17 +255,6 @@ def test_shuffle_partitions_follow_the_data(spark: SparkSession) -> None:
     size_shuffle_partitions(spark, 10_000)
 
 
-REPORTS = TableSpec(
-    "reports",
-    (
-        Column("cik", ColumnType.STRING, False),
-        Column("fiscal_year", ColumnType.INT64, False),
-        Column("revenue", ColumnType.INT64),
-    ),
-    key=("cik", "fiscal_year"),
-    doc="A tiny partitioned table.",
-    partition_by=("fiscal_year",),
-)
 ROWS = pa.table({"cik": ["1", "1", "2"], "fiscal_year": [2023, 2024, 2024], "revenue": [1, 2, 3]})
 
 
@@ -326,13 +315,9 @@ def test_a_failed_spark_lake_write_leaves_no_files(spark: SparkSession, tmp_path
 def test_the_spark_engine_writes_an_s3_lake(
     spark: SparkSession, moto: MotoServer, tmp_path: Path
 ) -> None:
-    settings = Settings(
+    settings = moto.settings(
         lake_uri=f"s3://spark-{uuid.uuid4().hex[:8]}/sp500",
         catalog=CatalogSettings(type="glue", namespace=f"spark_{uuid.uuid4().hex[:6]}"),
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
     )
     bucket = settings.lake_uri.removeprefix("s3://").split("/")[0]
     client(boto3_session(settings), "s3", moto.endpoint_url).create_bucket(Bucket=bucket)

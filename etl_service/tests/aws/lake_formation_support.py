@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from etl_service.aws.session import boto3_session, client
 from etl_service.settings import CatalogSettings, LakeFormationSettings, Settings
@@ -137,17 +136,6 @@ permissions = ["SELECT", "DESCRIBE"]
 so each test's LF-tag values keep its tag-based grants apart from the others'."""
 
 
-def aws_settings(moto: MotoServer, **extra: Any) -> Settings:
-    """Settings for the moto server."""
-    return Settings(
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
-        **extra,
-    )
-
-
 def aws_env(settings: Settings) -> dict[str, str]:
     """The ETL_* variables of ``settings``' lake, catalog and AWS access."""
     assert settings.aws_access_key_id
@@ -174,8 +162,7 @@ def governed_lake(moto: MotoServer, folder: Path) -> MotoLake:
     namespace, domain = f"lf_{tag}", f"sp500-{tag}"
     config = folder / "governance.toml"
     config.write_text(CONFIG.format(tag=tag, domain=domain))
-    settings = aws_settings(
-        moto,
+    settings = moto.settings(
         lake_uri=f"s3://lake-{tag}/sp500",
         catalog=CatalogSettings(type="glue", namespace=namespace),
         lake_formation=LakeFormationSettings(config=config),

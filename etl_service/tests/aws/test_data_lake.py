@@ -34,18 +34,8 @@ from etl_service.tests.support.services import MotoServer
 pytestmark = pytest.mark.aws
 
 
-def _aws(moto: MotoServer, **extra: Any) -> Settings:
-    return Settings(
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
-        **extra,
-    )
-
-
 def _clients(moto: MotoServer) -> tuple[Any, Any]:
-    session = boto3_session(_aws(moto))
+    session = boto3_session(moto.settings())
     return client(session, "s3", moto.endpoint_url), client(session, "glue", moto.endpoint_url)
 
 
@@ -151,7 +141,7 @@ def test_a_run_writes_iceberg_tables_registered_in_glue(
     _s3, glue = _clients(moto)
     namespace = glue_lake.catalog.namespace
     database = sa.create_engine(glue_lake.database_url_value)
-    catalog = GlueCatalog("etl", client=glue, **iceberg_io_properties(_aws(moto)))
+    catalog = GlueCatalog("etl", client=glue, **iceberg_io_properties(moto.settings()))
     for spec in CURATED_TABLES:
         parameters = glue.get_table(DatabaseName=namespace, Name=spec.name)["Table"]["Parameters"]
         assert parameters["table_type"] == "ICEBERG"

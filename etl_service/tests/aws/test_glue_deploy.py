@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from etl_service.aws.glue.deploy import SCRIPT, build_wheel, deploy, start_run, wait_for_run
 from etl_service.aws.session import boto3_session, client
@@ -68,11 +67,7 @@ def moto_updates(monkeypatch: pytest.MonkeyPatch) -> None:
 def aws_settings(moto: MotoServer) -> Settings:
     """Settings on a fresh bucket and job name on the moto server."""
     bucket = f"lake-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
+    settings = moto.settings(
         lake_uri=f"s3://{bucket}/sp500",
         glue=GlueSettings(
             job_name=f"sp500-etl-job-{uuid.uuid4().hex[:6]}",

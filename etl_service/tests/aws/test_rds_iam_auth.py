@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from etl_service.aws.rds import use_iam_auth
 from etl_service.errors import ConfigError
 from etl_service.pipelines.compose import build_database
-from etl_service.settings import DatabaseSettings, Settings
+from etl_service.settings import DatabaseSettings
 from etl_service.src.db.engine import create_engine
 from etl_service.tests.conftest import require
 from etl_service.tests.support import services
@@ -116,14 +116,10 @@ def test_the_token_for_the_rds_endpoint_is_the_password_over_tls(
 def test_every_new_connection_of_the_run_s_database_gets_its_own_token(
     moto: MotoServer, tls_postgres: PostgresServer, tmp_path: Any
 ) -> None:
-    settings = Settings(
+    settings = moto.settings(
         data_dir=tmp_path,
         database_url=SecretStr(f"postgresql://postgres@127.0.0.1:{tls_postgres.port}/postgres"),
         database=DatabaseSettings(iam_auth=True),
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
     )
     engine = build_database(settings)  # connects once, through the hook, to check
     seen = _record_logins(engine)

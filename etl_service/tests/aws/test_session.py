@@ -41,12 +41,7 @@ def _buckets(fs: pafs.S3FileSystem) -> list[str]:
 def test_a_profile_reaches_boto3_clients_and_the_lake_filesystem(
     moto: MotoServer, tmp_path: Path
 ) -> None:
-    keys = Settings(
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
-    )
+    keys = moto.settings()
     role = f"arn:aws:iam::{ACCOUNT}:role/etl"
     sts = client(boto3_session(keys), "sts", moto.endpoint_url)
     issued = sts.assume_role(RoleArn=role, RoleSessionName="etl-test")["Credentials"]

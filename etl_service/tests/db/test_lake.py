@@ -21,25 +21,14 @@ from pyiceberg.catalog.sql import SqlCatalog
 from etl_service.aws.s3.filesystem import iceberg_io_properties, s3_filesystem
 from etl_service.aws.session import boto3_session, client
 from etl_service.errors import ConfigError, IncompatibleSchemaError, StoreUnavailableError
-from etl_service.settings import CatalogSettings, Settings
+from etl_service.settings import CatalogSettings
 from etl_service.src.db.lake import Lake, content_hash, open_lake
 from etl_service.src.db.lake.catalog import CatalogContext, load_catalog
 from etl_service.src.db.lake.expiry import reachable_files
 from etl_service.src.db.lake.tables import HASH_PROPERTY, RUN_PROPERTY
-from etl_service.src.models.schemas import Column, ColumnType, TableSpec, Zone, arrow_schema
+from etl_service.src.models.schemas import Column, ColumnType, Zone, arrow_schema
 from etl_service.tests.support.services import MotoServer
-
-REPORTS = TableSpec(
-    "reports",
-    (
-        Column("cik", ColumnType.STRING, False),
-        Column("fiscal_year", ColumnType.INT64, False),
-        Column("revenue", ColumnType.INT64),
-    ),
-    key=("cik", "fiscal_year"),
-    doc="A tiny partitioned table.",
-    partition_by=("fiscal_year",),
-)
+from etl_service.tests.support.tables import REPORTS
 
 
 def _table(revenue: int) -> pa.Table:
@@ -252,12 +241,7 @@ def test_unsupported_uris_and_catalogs_are_configuration_errors(tmp_path: Path) 
 
 @pytest.mark.aws
 def test_s3_lake_contract_on_moto(moto: MotoServer, tmp_path: Path) -> None:
-    settings = Settings(
-        aws_endpoint_url=moto.endpoint_url,
-        aws_region=moto.region,
-        aws_access_key_id=SecretStr(moto.access_key),
-        aws_secret_access_key=SecretStr(moto.secret_key),
-    )
+    settings = moto.settings()
     bucket = f"lake-{uuid.uuid4().hex[:8]}"
     client(boto3_session(settings), "s3", moto.endpoint_url).create_bucket(Bucket=bucket)
     catalog = CatalogSettings(uri=SecretStr(f"sqlite:///{tmp_path / 'catalog.db'}"))

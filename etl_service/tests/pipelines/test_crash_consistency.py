@@ -26,16 +26,6 @@ APPLE = "0000320193"
 _RUN = [sys.executable, "-m", "etl_service", "run"]
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
-
-
 def _run(settings: Settings, fault: str | None = None) -> subprocess.CompletedProcess[str]:
     env = child_env(settings) | {"ETL_ALLOW_SHRINK": "true"}
     if fault:

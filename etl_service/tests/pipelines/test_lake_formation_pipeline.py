@@ -23,7 +23,7 @@ from etl_service.pipelines.compose import build_lake
 from etl_service.settings import CatalogSettings, Settings
 from etl_service.src.models.schemas import CURATED_TABLES, Zone
 from etl_service.src.transforms.sql_runner import sort_by_key
-from etl_service.tests.aws.lake_formation_support import aws_env, aws_like_lf_tags, aws_settings
+from etl_service.tests.aws.lake_formation_support import aws_env, aws_like_lf_tags
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.spark.conftest import assert_same_table
 from etl_service.tests.support.env import child_env
@@ -50,8 +50,7 @@ def governed_run(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> 
     require_spark()
     tag = uuid.uuid4().hex[:8]
     local = snapshot_settings(tmp_path_factory.mktemp("lake_formation"))
-    settings = aws_settings(
-        moto,
+    settings = moto.settings(
         **local.model_dump(include={"data_dir", "database_url", "source", "http"}),
         lake_uri=f"s3://lake-{tag}/sp500",
         catalog=CatalogSettings(type="glue", namespace=f"sp500_{tag}"),

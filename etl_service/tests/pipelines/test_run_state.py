@@ -28,17 +28,6 @@ TERMINATED = EXIT_CODES["terminated by SIGTERM"]
 _RUN = [sys.executable, "-m", "etl_service", "run"]
 
 
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.unit),
-        pytest.param("postgres", marks=pytest.mark.postgres),
-    ]
-)
-def database_url(request: pytest.FixtureRequest) -> str | None:
-    """None for the settings' own SQLite file, or a fresh PostgreSQL database."""
-    return None if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
-
-
 @pytest.fixture(scope="module")
 def single_run(
     postgres: services.PostgresServer, tmp_path_factory: pytest.TempPathFactory

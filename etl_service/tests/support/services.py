@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl_service.settings import SnowflakeSettings
+from pydantic import SecretStr
+
+from etl_service.settings import Settings, SnowflakeSettings
 
 
 def free_port() -> int:
@@ -180,6 +182,16 @@ class MotoServer:
     region: str = "us-east-1"
     access_key: str = "testing"
     secret_key: str = "testing"  # moto accepts any credentials
+
+    def settings(self, **extra: Any) -> Settings:
+        """Settings whose AWS access goes to this server (``extra``: any other setting)."""
+        return Settings(
+            aws_endpoint_url=self.endpoint_url,
+            aws_region=self.region,
+            aws_access_key_id=SecretStr(self.access_key),
+            aws_secret_access_key=SecretStr(self.secret_key),
+            **extra,
+        )
 
 
 @contextmanager

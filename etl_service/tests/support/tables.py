@@ -11,7 +11,26 @@ from typing import Any
 import sqlalchemy as sa
 
 from etl_service.src.db.tables import TABLES
-from etl_service.src.models.schemas import CURATED_TABLES, TABLES_BY_NAME
+from etl_service.src.models.schemas import (
+    CURATED_TABLES,
+    TABLES_BY_NAME,
+    Column,
+    ColumnType,
+    TableSpec,
+)
+
+REPORTS = TableSpec(
+    "reports",
+    (
+        Column("cik", ColumnType.STRING, False),
+        Column("fiscal_year", ColumnType.INT64, False),
+        Column("revenue", ColumnType.INT64),
+    ),
+    key=("cik", "fiscal_year"),
+    doc="A tiny partitioned table, for lake tests.",
+    partition_by=("fiscal_year",),
+)
+"""A small table partitioned by ``fiscal_year``, for the lake's own tests."""
 
 
 def table_rows(engine: sa.Engine, name: str) -> list[tuple[Any, ...]]:
