@@ -75,10 +75,9 @@ def recover(database: sa.Engine, lake: Lake, *, scan: bool = False) -> Recovery:
             (``etl-service recover``); a run does it only after finding a killed run.
     """
     outcome = Recovery()
-    outcome.killed_runs = mark_abandoned(
-        database, lambda runs: commit_journal.loaded_runs(database, runs)
-    )
-    outcome.loaded_runs = sorted(commit_journal.loaded_runs(database, outcome.killed_runs))
+    marked = mark_abandoned(database, lambda runs: commit_journal.loaded_runs(database, runs))
+    outcome.killed_runs = sorted(marked)
+    outcome.loaded_runs = sorted(r for r, status in marked.items() if status == "committed")
     pending = commit_journal.pending(database)
     finished: set[str] = set()
     for row in pending:

@@ -61,21 +61,21 @@ def run_lock(engine: sa.Engine, lock_file: Path, run_id: str, timeout_s: float) 
 
 def mark_abandoned(
     engine: sa.Engine, loaded: Callable[[Sequence[str]], set[str]] | None = None
-) -> list[str]:
+) -> dict[str, str]:
     """Mark 'running' runs that no live process holds; call under ``run_lock``.
 
     A run whose database load had committed (``loaded`` says which, from the commit
     journal) becomes 'committed'; any other becomes 'abandoned', its load rolled back.
 
     Returns:
-        The runs marked.
+        The status each marked run got, by run id.
     """
     with engine.begin() as conn:
         query = sa.select(_RUNS.c.run_id).where(_RUNS.c.status == "running")
         running: list[str] = list(conn.execute(query).scalars())
         gone = [run_id for run_id in running if not _is_live(conn, run_id)]
     if not gone:
-        return []
+        return {}
     committed = loaded(gone) if loaded else set()
     with engine.begin() as conn:
         for run_id in gone:
@@ -92,7 +92,7 @@ def mark_abandoned(
                 .where(_RUNS.c.run_id == run_id, _RUNS.c.status == "running")
                 .values(status=status, finished_at=datetime.now(UTC), error=error)
             )
-    return gone
+    return {run_id: "committed" if run_id in committed else "abandoned" for run_id in gone}
 
 
 def _wait_for(try_once: Callable[[], bool], timeout_s: float) -> bool:

@@ -64,7 +64,7 @@ def test_mark_abandoned_on_sqlite_marks_every_running_run_under_the_file_lock(
     migrate.upgrade(engine)
     runs.record_start(engine, HOLDER, STARTED, "standard", "snapshot")
     with run_lock(engine, tmp_path / "run.lock", WAITER, 0):
-        assert len(mark_abandoned(engine)) == 1
+        assert mark_abandoned(engine) == {HOLDER: "abandoned"}
     [run] = table_rows(engine, "pipeline_runs")
     assert (run[0], run[3]) == (HOLDER, "abandoned")
     assert run[9] == "stopped before its database load committed; nothing of it is visible"
@@ -87,15 +87,15 @@ def test_mark_abandoned_leaves_runs_whose_process_lives_and_marks_those_whose_pr
         assert holder.stdout is not None
         assert holder.stdout.readline() == "locked\n"
         runs.record_start(engine, HOLDER, STARTED, "standard", "snapshot")
-        assert mark_abandoned(engine) == []
+        assert mark_abandoned(engine) == {}
     finally:
         holder.kill()
         holder.wait()
     # The server ends the dead process's session on its own, a moment after the kill.
     with run_lock(engine, lock_file, WAITER, 5):
         runs.record_start(engine, WAITER, STARTED, "standard", "snapshot")
-        assert len(mark_abandoned(engine)) == 1
-        assert mark_abandoned(engine) == []
+        assert mark_abandoned(engine) == {HOLDER: "abandoned"}
+        assert mark_abandoned(engine) == {}
     statuses = {r[0]: (r[3], r[9]) for r in table_rows(engine, "pipeline_runs")}
     assert statuses == {
         HOLDER: (
@@ -105,3 +105,16 @@ def test_mark_abandoned_leaves_runs_whose_process_lives_and_marks_those_whose_pr
         WAITER: ("running", None),
     }
     engine.dispose()
+
+
+def test_a_run_whose_load_committed_is_marked_committed_not_abandoned(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'etl.db'}")
+    migrate.upgrade(engine)
+    runs.record_start(engine, HOLDER, STARTED, "standard", "snapshot")
+    with run_lock(engine, tmp_path / "run.lock", WAITER, 0):
+        assert mark_abandoned(engine, lambda gone: set(gone)) == {HOLDER: "committed"}
+    [run] = table_rows(engine, "pipeline_runs")
+    assert (run[3], run[9]) == (
+        "committed",
+        "killed after its database load committed; recovery finished it",
+    )
