@@ -21,6 +21,7 @@ from etl_service.src.adapters.member_lists import MemberList
 from etl_service.src.models.records import Extracted
 from etl_service.src.models.schemas import FORMER_MEMBERS, arrow_schema
 from etl_service.src.models.tickers import canonical_ticker
+from etl_service.src.transforms.membership import cik_of_span
 
 UNKNOWN_CIK = "unknown: no list or page with a CIK lists this ticker, and no resolver found one"
 
@@ -88,15 +89,11 @@ def build_former_members(
             continue
         if (cik, removed) in starts or (ticker, removed) in starts:
             continue  # a ticker change, or the same ticker going on: not an exit
-        how = span["derivation"] or ""
-        cik_method = None
-        if cik:  # a CIK no list showed says where it came from after "; cik: "
-            cik_method = (
-                how.split("; cik: ", 1)[1]
-                if "; cik: " in how
-                else "observed with this ticker in a member list"
-            )
-        if cik is None:
+        cik_method: str | None
+        if cik:
+            how = cik_of_span(span["derivation"] or "")
+            cik_method = how or "observed with this ticker in a member list"
+        else:
             cik, cik_method = _nearest_cik(resolved.get(ticker, []), removed)
         rows.append(
             {

@@ -60,6 +60,15 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW_DAYS = 7
 
+CIK_NOTE = "; cik: "
+"""Ends a span's ``derivation`` when its CIK came from elsewhere than the lists showing it;
+the evidence follows (``cik_of_span`` reads it back)."""
+
+
+def cik_of_span(derivation: str) -> str | None:
+    """Where a span's CIK came from, when no member list showed it with the ticker."""
+    return derivation.split(CIK_NOTE, 1)[1] if CIK_NOTE in derivation else None
+
 
 @dataclass
 class _Run:
@@ -255,7 +264,9 @@ def _span(
         (s for s in reversed(snaps[run.start : run.end + 1]) if s.members.get(ticker)), None
     )
     cik = shown.members[ticker] if shown else None
-    how_cik = f"; cik: {shown.cik_sources[ticker]}" if shown and ticker in shown.cik_sources else ""
+    how_cik = (
+        f"{CIK_NOTE}{shown.cik_sources[ticker]}" if shown and ticker in shown.cik_sources else ""
+    )
     return {
         "ticker": ticker,
         "cik": cik,
@@ -614,7 +625,7 @@ def _mark_renames(built: Extracted, renames: Sequence[Rename]) -> Extracted:
         ]
         for old in ends[:1]:
             head, _to, tail = old["derivation"].partition("; to:")
-            how_cik = tail[tail.index("; cik:") :] if "; cik:" in tail else ""
+            how_cik = f"{CIK_NOTE}{cik_of_span(tail)}" if CIK_NOTE in tail else ""
             old["derivation"] = head + (
                 f"; to: ticker changed to {rename.new} {when} ({rename.how}), not an index change"
                 + how_cik
@@ -622,7 +633,7 @@ def _mark_renames(built: Extracted, renames: Sequence[Rename]) -> Extracted:
             for new in starts[:1]:
                 if not old["cik"] and new["cik"]:
                     old["cik"] = new["cik"]
-                    old["derivation"] += f"; cik: carried back from {rename.new}"
+                    old["derivation"] += f"{CIK_NOTE}carried back from {rename.new}"
         for new in starts[:1]:
             new["derivation"] = (
                 f"from: ticker changed from {rename.old} {when} ({rename.how}), not an index "

@@ -144,3 +144,19 @@ def test_tenure_pairing_refuses_a_share_class_of_a_member() -> None:
     lists = _sector_lists("0000064040", {"XYZ": "0000064040"})
     _implied, renames, _w = roll_changes(lists, _changes(), date(2010, 1, 1))
     assert renames == []
+
+
+def test_a_sighted_cik_is_recorded_in_the_span_and_read_back_from_it() -> None:
+    from etl_service.src.transforms.membership import build_history, cik_of_span
+
+    lists = [
+        _snap(date(2012, 12, 27), {"WLP": None}, {"WLP": "WellPoint Inc."}),
+        _snap(date(2014, 12, 7), {}, {}),
+    ]
+    sightings = [_seen("WLP", "0001156039", "WELLPOINT INC", date(2009, 7, 29))]
+    [span] = build_history(
+        lists, _changes(), date(2010, 1, 1), sightings=sightings
+    ).table.to_pylist()
+    assert (span["ticker"], span["cik"]) == ("WLP", "0001156039")
+    assert cik_of_span(span["derivation"]) == ("fsds: WLP instance of 'WELLPOINT INC' (2009-07-29)")
+    assert cik_of_span("from: listed; to: still listed") is None
