@@ -24,6 +24,7 @@ from etl_service.aws.session import boto3_session, client
 from etl_service.cli import main
 from etl_service.errors import ConfigError, EngineError
 from etl_service.settings import GlueSettings, Settings
+from etl_service.tests.conftest import require
 from etl_service.tests.support.services import MotoServer
 
 pytestmark = pytest.mark.aws
@@ -249,8 +250,7 @@ def test_cli_deploy_then_start_wait(
 def test_aws_cli_starts_the_deployed_job(
     aws_settings: Settings, wheel: Path, moto: MotoServer, tmp_path: Path
 ) -> None:
-    if shutil.which("aws") is None:
-        pytest.skip("the aws CLI is optional here")  # boto3's start_job_run is tested above
+    require(shutil.which("aws") is not None, "the aws CLI (aws glue start-job-run)")
     deploy(aws_settings, wheel)
     env = {
         "PATH": os.environ["PATH"],

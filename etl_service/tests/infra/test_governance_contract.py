@@ -84,7 +84,5 @@ def test_every_grant_is_least_privilege_and_names_declared_roles_and_tags() -> N
 
 
 def test_terraform_declares_what_the_setup_module_applies() -> None:
-    if not SETUP_CONFIG.exists():
-        pytest.skip(f"{SETUP_CONFIG.relative_to(REPO)} arrives with the Lake Formation setup")
     config = tomllib.loads(SETUP_CONFIG.read_text())
     assert _normalised(_declared()) == _normalised(config)
