@@ -147,7 +147,6 @@ EXIT_CODES: dict[str, int] = {
     "store unavailable or load failed": LoadError.exit_code,
     "another run in progress": RunInProgressError.exit_code,
     "engine": EngineError.exit_code,
-    "output closed early (SIGPIPE)": 128 + 13,
     "terminated by SIGTERM": TerminatedError.exit_code,
 }
 """Documented exit codes of the ``etl-service`` command."""

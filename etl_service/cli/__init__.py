@@ -127,14 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None, debug: bool, log_format: str) -> int:
+    # `etl-service ... | head`: click itself silences a reader that goes away during the
+    # command and exits 0; what is still buffered is flushed here, quietly as well.
     try:
         cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
-        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
-    except BrokenPipeError:
-        # `etl-service ... | head`: the reader has what it wanted; stop quietly.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_CODES["output closed early (SIGPIPE)"]
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:

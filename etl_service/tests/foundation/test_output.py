@@ -79,8 +79,11 @@ def test_an_out_that_cannot_be_a_file_is_one_clear_line_and_exit_2(
 
 
 def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
+    # The bundled daily closes are ~3 MB of CSV, more than a pipe holds (up to 1 MB on
+    # some kernels), so the write meets the closed pipe; nothing is said about it.
+    prices = str(snapshot.STOOQ_DAILY)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "etl_service", "extract", "companies", "--input", PAGE],
+        [sys.executable, "-m", "etl_service", "extract", "prices", "--input", prices],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env={**os.environ, "ETL_DATA_DIR": "/nonexistent-unused"},
@@ -89,6 +92,5 @@ def test_a_reader_that_goes_away_ends_the_command_quietly() -> None:
     assert proc.stdout.read(10) == b'"ticker","'
     proc.stdout.close()  # like `| head -c 10`
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode in (0, 141)
-    assert b"Traceback" not in err
-    assert b"error" not in err.lower()
+    assert proc.returncode == 0
+    assert err == b""
