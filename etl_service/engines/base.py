@@ -8,15 +8,17 @@ Spark); Arrow is only the form at the edges: the sources hand Arrow in, and smal
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pyarrow as pa
 import sqlalchemy as sa
 
-from etl_service.src.db.lake import Lake
-from etl_service.src.db.loader import TableWriter
 from etl_service.src.models.schemas import TableSpec
-from etl_service.src.transforms.sql_runner import SqlSession
+
+if TYPE_CHECKING:  # the lake (pyiceberg) and the loader load when a run needs them
+    from etl_service.src.db.lake import Lake
+    from etl_service.src.db.loader import TableWriter
+    from etl_service.src.transforms.sql_runner import SqlSession
 
 
 class Engine(Protocol):

@@ -23,11 +23,9 @@ from etl_service.engines import load_engine
 from etl_service.errors import ConfigError
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
-from etl_service.pipelines.glue_pipeline import GlueETLPipeline
-from etl_service.pipelines.lake_formation_pipeline import GOVERNANCE_SINK, PySparkLakeFormationETL
+from etl_service.pipelines.lake_formation_pipeline import GOVERNANCE_SINK
 from etl_service.pipelines.recovery import recover
-from etl_service.pipelines.spark_pipeline import SparkETLPipeline
-from etl_service.pipelines.standard_pipeline import StandardETLPipeline
+from etl_service.plugins import resolve
 from etl_service.settings import Settings
 from etl_service.sinks import SinkContext, load_sink
 from etl_service.sinks.snowflake.connection import Connection, connection_for
@@ -39,7 +37,6 @@ from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import check_connection, create_engine
 from etl_service.src.db.filing_cursors import DatabaseFilingState
-from etl_service.src.db.lake import Lake, open_lake
 from etl_service.src.db.run_lock import run_lock
 from etl_service.src.models.schemas import Zone
 
@@ -47,17 +44,19 @@ if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
     from etl_service.aws.lake_formation.setup import LakeFormationSetup
+    from etl_service.src.db.lake import Lake
 
 logger = logging.getLogger(__name__)
 
-PIPELINES: dict[str, type[CurationPipeline]] = {
-    "standard": StandardETLPipeline,
-    "spark": SparkETLPipeline,
-    "lake_formation": PySparkLakeFormationETL,
-    "glue": GlueETLPipeline,
+PIPELINES: dict[str, str] = {
+    "standard": "etl_service.pipelines.standard_pipeline:StandardETLPipeline",
+    "spark": "etl_service.pipelines.spark_pipeline:SparkETLPipeline",
+    "lake_formation": "etl_service.pipelines.lake_formation_pipeline:PySparkLakeFormationETL",
+    "glue": "etl_service.pipelines.glue_pipeline:GlueETLPipeline",
 }
-"""The named pipelines; by default a run is the one named as its engine, and any other
-engine runs a ``CurationPipeline``."""
+"""The named pipelines (``module:Class``, imported when used, like the engines and sinks);
+by default a run is the one named as its engine, and any other engine runs a
+``CurationPipeline``."""
 
 
 def build_database(
@@ -84,6 +83,8 @@ def build_database(
 def build_lake(settings: Settings, boto3_session: Any | None = None) -> Lake:
     """The lake of the settings: a local folder, or S3 through the configured endpoint, with
     its catalog (embedded SQL, or Glue through a client of ``boto3_session``)."""
+    from etl_service.src.db.lake import open_lake  # pyiceberg: loaded by runs, not the CLI
+
     glue_client = None
     if settings.catalog.type == "glue":
         from etl_service.aws.session import boto3_session as new_session
@@ -185,7 +186,10 @@ def build_pipeline(
     """
     if pipeline is not None and pipeline not in PIPELINES:
         raise ConfigError(f"unknown pipeline {pipeline!r}: choose one of {', '.join(PIPELINES)}")
-    pipeline_class = PIPELINES.get(pipeline or settings.engine, CurationPipeline)
+    name = pipeline or settings.engine
+    pipeline_class: type[CurationPipeline] = (
+        resolve(PIPELINES, name, "pipeline") if name in PIPELINES else CurationPipeline
+    )
     settings = pipeline_class.configure(settings)
     faults.arm(settings.fault_point)
     set_input_limit(settings.max_input_bytes)

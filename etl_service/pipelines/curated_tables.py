@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -13,9 +13,11 @@ from etl_service.errors import ConfigError
 from etl_service.pipelines.compose import build_lake
 from etl_service.settings import Settings
 from etl_service.src.db import migrate
-from etl_service.src.db.lake import Lake
 from etl_service.src.db.reader import read_tables
 from etl_service.src.models.schemas import CURATED_TABLES, TableSpec, Zone
+
+if TYPE_CHECKING:
+    from etl_service.src.db.lake import Lake
 
 
 class ExportSource(StrEnum):

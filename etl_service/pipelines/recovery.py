@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from etl_service.src.db import commit_journal
-from etl_service.src.db.lake import Lake, staged_from_intent
 from etl_service.src.db.run_lock import mark_abandoned
 from etl_service.src.models.schemas import Zone
+
+if TYPE_CHECKING:
+    from etl_service.src.db.lake import Lake
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,8 @@ def recover(database: sa.Engine, lake: Lake, *, scan: bool = False) -> Recovery:
         scan: look for staged folders nobody committed even when no killed run is known
             (``etl-service recover``); a run does it only after finding a killed run.
     """
+    from etl_service.src.db.lake import staged_from_intent
+
     outcome = Recovery()
     marked = mark_abandoned(database, lambda runs: commit_journal.loaded_runs(database, runs))
     outcome.killed_runs = sorted(marked)

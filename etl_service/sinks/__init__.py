@@ -8,7 +8,7 @@ Adding a sink is one module with a class that has ``from_context`` plus one line
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -16,7 +16,9 @@ from etl_service.engines.base import Engine
 from etl_service.plugins import resolve
 from etl_service.settings import Settings
 from etl_service.sinks.base import RunOutputs, Sink, Staged, write_all
-from etl_service.src.db.lake import Lake
+
+if TYPE_CHECKING:  # pyiceberg loads when a lake is opened, not with the CLI
+    from etl_service.src.db.lake import Lake
 
 __all__ = [
     "AVAILABLE_SINKS",

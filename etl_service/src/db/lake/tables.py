@@ -38,8 +38,6 @@ from pyiceberg.exceptions import (
     TableAlreadyExistsError,
     ValidationException,
 )
-from pyiceberg.io.pyarrow import parquet_file_to_data_file
-from pyiceberg.manifest import DataFile
 
 from etl_service.errors import (
     EtlError,
@@ -61,6 +59,7 @@ from etl_service.src.models.schemas import (
 )
 
 if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
     from pyiceberg.catalog import Catalog
     from pyiceberg.table import Table
     from pyiceberg.table.snapshots import Snapshot
@@ -367,6 +366,9 @@ class Lake:
         if changes:
             logger.info("%s: %s", label, "; ".join(changes))
         metadata = transaction.table_metadata
+        # pyiceberg's pyarrow IO takes half a second to import: only a commit needs it.
+        from pyiceberg.io.pyarrow import parquet_file_to_data_file
+
         added = [parquet_file_to_data_file(table.io, metadata, uri) for uri in staged.files]
         properties = {HASH_PROPERTY: staged.digest, RUN_PROPERTY: staged.run_id}
         with transaction.update_snapshot(snapshot_properties=properties).overwrite() as overwrite:
