@@ -21,18 +21,17 @@ KEY = "Sentinel-Key-91bc"
     ("url", "redacted"),
     [
         ("postgresql://etl:pw@db:5432/etl", "postgresql://etl:***@db:5432/etl"),
-        ("postgresql://etl@db/etl?password=pw&sslmode=require", None),
+        (
+            "postgresql://etl@db/etl?password=pw&sslmode=require",
+            "postgresql://etl@db/etl?password=***&sslmode=require",
+        ),
         ("sqlite:///data/etl.db", "sqlite:///data/etl.db"),
         ("https://x.test/api?apikey=k&symbol=AAPL", "https://x.test/api?apikey=***&symbol=AAPL"),
         ("s3://bucket/prefix", "s3://bucket/prefix"),
     ],
 )
-def test_urls_lose_their_passwords_and_nothing_else(url: str, redacted: str | None) -> None:
-    out = redact_url(url)
-    if redacted is not None:
-        assert out == redacted
-    assert "pw" not in out.replace("postgresql", "")
-    assert "sslmode=require" in out or "sslmode" not in url
+def test_urls_lose_their_passwords_and_nothing_else(url: str, redacted: str) -> None:
+    assert redact_url(url) == redacted
 
 
 @pytest.mark.unit
