@@ -88,17 +88,17 @@ def recover(database: sa.Engine, lake: Lake, *, scan: bool = False) -> Recovery:
     for row in pending:
         run_id, zone, name = row["run_id"], Zone(row["zone"]), row["table_name"]
         label = f"{run_id}: {lake.namespace_of(zone)}.{name}"
-        staged = staged_from_intent(row, run_id)
+        finished.add(run_id)
         if lake.committed_by(zone, name, run_id):
-            pass
-        elif not lake.staged_files_exist(staged):
+            continue  # the run got this far itself
+        staged = staged_from_intent(row, run_id)
+        if not lake.staged_files_exist(staged):
             outcome.lost.append(label)  # the run's commit failed and removed them
             logger.warning("recovery: staged files of %s are gone; the next run rewrites it", label)
-        else:
-            lake.commit(staged)
-            outcome.rolled_forward.append(label)
-            logger.warning("recovery: committed %s to the lake from the journal", label)
-        finished.add(run_id)
+            continue
+        lake.commit(staged)
+        outcome.rolled_forward.append(label)
+        logger.warning("recovery: committed %s to the lake from the journal", label)
     for run_id in sorted(finished):
         commit_journal.settle(database, run_id)
     if scan or outcome.killed_runs:
