@@ -5,7 +5,8 @@ One apply serves the module (over a minute, most of it the provider's fixed wait
 for the lifecycle configuration's consistency check, 10 s for the ECS cluster). The
 optional RDS instance is planned, not applied, unless ``INFRA_CREATE_RDS=true``: moto
 creates it, but the provider waits 80 s after creating an instance and 60 s after
-deleting one. ``etl_service/tests/support/moto_gaps.py`` lists what moto lacks.
+deleting one. The moto server runs in a process of its own, with the gaps
+``etl_service/tests/support/moto_gaps.py`` lists filled.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from etl_service.aws.s3.data_lake import DataLakeBucket, setup_data_lake
 from etl_service.settings import Settings
 from etl_service.tests.conftest import require
 from etl_service.tests.support import services
-from etl_service.tests.support.moto_gaps import moto_gaps_filled
 from etl_service.tests.support.terraform import (
     STACK,
     Terraform,
@@ -84,7 +84,7 @@ def initialised(terraform: Terraform) -> Terraform:
 
 @pytest.fixture(scope="module")
 def stack(initialised: Terraform, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with moto_gaps_filled(), services.moto_server() as moto:
+    with services.moto_process() as moto:
         session = boto3.Session(
             aws_access_key_id=moto.access_key,
             aws_secret_access_key=moto.secret_key,

@@ -12,18 +12,29 @@
 - S3 bucket policies: moto evaluates statements without their ``Condition``, so the lake's
   "deny unless TLS" statement would deny every object request. Requests to the local
   endpoint are treated as made over TLS, as every request to AWS is.
+- S3 delete markers: deleting one version of a key while a delete marker is still listed
+  under it calls ``dispose()`` on the marker, which has none (``AttributeError``), so a
+  versioned bucket's ``force_destroy`` retries until it times out. A marker holds no
+  buffer; disposing of it does nothing.
+
+``python -m etl_service.tests.support.moto_gaps --port N`` serves a moto server with the
+gaps filled in a process of its own, so its state is shared with no other server: moto
+keeps every in-process server's state in one set of module-level backends.
 
 The real services do all of this; the patches do the same and nothing more.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+_ABSENT = object()
 _INSECURE_TRANSPORT = {"Bool": {"aws:SecureTransport": "false"}}
 _GRANT_CALLS = (
     "grant_permissions",
@@ -132,7 +143,7 @@ def moto_gaps_filled() -> Iterator[None]:
     from moto.iam.access_control import IAMPolicy, PermissionResult
     from moto.lakeformation.models import Permission
     from moto.lakeformation.responses import LakeFormationResponse
-    from moto.s3.models import FakeBucket
+    from moto.s3.models import FakeBucket, FakeDeleteMarker
 
     def get_permission(self: Any, action: str, resource: str) -> Any:
         if self.policy is None:
@@ -143,6 +154,7 @@ def moto_gaps_filled() -> Iterator[None]:
     patches: dict[tuple[type, str], Any] = {
         (Permission, "equal_principal_and_resouce"): _same_principal_and_resource,
         (FakeBucket, "get_permission"): get_permission,
+        (FakeDeleteMarker, "dispose"): lambda self: None,
         (LakeFormationResponse, "list_permissions"): _one_at_a_time(
             _list_permissions(LakeFormationResponse.list_permissions), lock
         ),
@@ -154,11 +166,36 @@ def moto_gaps_filled() -> Iterator[None]:
     patches[LakeFormationResponse, "revoke_permissions"] = _one_at_a_time(
         _revoke_only_what_is_held(LakeFormationResponse.revoke_permissions), lock
     )
-    saved = {key: getattr(*key) for key in patches}
+    saved = {key: key[0].__dict__.get(key[1], _ABSENT) for key in patches}
     for (owner, name), value in patches.items():
         setattr(owner, name, value)
     try:
         yield
     finally:
         for (owner, name), value in saved.items():
-            setattr(owner, name, value)
+            if value is _ABSENT:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
+
+
+def serve(port: int) -> None:
+    """Serve moto on 127.0.0.1:port with the gaps filled until SIGTERM or SIGINT."""
+    from moto.server import ThreadedMotoServer
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    with moto_gaps_filled():
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        try:
+            stop.wait()
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=serve.__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    serve(parser.parse_args().port)

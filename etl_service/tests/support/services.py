@@ -12,6 +12,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -209,6 +210,28 @@ def moto_server() -> Iterator[MotoServer]:
 
 
 @contextmanager
+def moto_process() -> Iterator[MotoServer]:
+    """Run a moto server, with ``moto_gaps`` filled, in a process of its own for the block.
+
+    Its state starts empty and is nobody else's: in-process servers share moto's backends.
+    """
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "etl_service.tests.support.moto_gaps", "--port", str(port)]
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield MotoServer(f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
 def fakesnow_server() -> Iterator[dict[str, Any]]:
     """Run a fakesnow server (the local Snowflake endpoint); yields connection kwargs."""
     import fakesnow
@@ -231,10 +254,14 @@ def fakesnow_settings(kwargs: dict[str, Any], database: str, **extra: Any) -> Sn
     )
 
 
-def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
-    """Block until something accepts connections on 127.0.0.1:port."""
+def wait_for_port(
+    port: int, timeout_s: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Block until something accepts connections on 127.0.0.1:port (or ``process`` exits)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} exited with {process.returncode}")
         with socket.socket() as sock:
             if sock.connect_ex(("127.0.0.1", port)) == 0:
                 return
