@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+import threading
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+
+import simdjson
 
 from etl_service.errors import InputError, SchemaError
 from etl_service.src.adapters import files
@@ -93,6 +96,62 @@ def parse_json(data: bytes, source: str) -> Mapping[str, Any]:
     if not isinstance(doc, Mapping):
         raise SchemaError("expected a JSON object", source=source, value=type(doc).__name__)
     return doc
+
+
+_parsers = threading.local()
+
+
+def read_companyfacts(data: bytes, source: str, concepts: Collection[str]) -> Mapping[str, Any]:
+    """The parts of a companyfacts body the rules read: ``cik``, ``entityName`` and the
+    ``concepts`` of the us-gaap taxonomy, in the document's own shape.
+
+    simdjson validates the whole body (a truncated or malformed one fails as a whole) and
+    only the selected concepts become Python objects: a few percent of a company's facts.
+    A body it refuses, or whose shape differs from SEC's (a duplicate key, where simdjson
+    and ``json`` disagree on which value counts), goes through ``parse_json`` instead, so
+    the result and every error are those of the full parse.
+    """
+    try:
+        selected = _select_concepts(data, concepts)
+    except (ValueError, RuntimeError):  # refused by simdjson; parse_json names the problem
+        selected = None
+    return parse_json(data, source) if selected is None else selected
+
+
+def _select_concepts(data: bytes, concepts: Collection[str]) -> dict[str, Any] | None:
+    """The selection, or None where the body's shape asks for the full parse."""
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:  # one per thread: a parser holds one document at a time
+        parser = _parsers.parser = simdjson.Parser()
+    doc = parser.parse(data)
+    if not isinstance(doc, simdjson.Object) or _duplicated(doc, ("cik", "entityName", "facts")):
+        return None
+    facts = doc.get("facts")
+    if not isinstance(facts, simdjson.Object) or _duplicated(facts, (TAXONOMY,)):
+        return None
+    taxonomy: Any = facts.get(TAXONOMY, {})
+    if not isinstance(taxonomy, simdjson.Object | dict) or _duplicated(taxonomy, concepts):
+        return None
+    selected = {concept: _plain(taxonomy[concept]) for concept in concepts if concept in taxonomy}
+    head = {key: doc[key] for key in ("cik", "entityName") if key in doc}
+    if not all(isinstance(value, int | str | None) for value in head.values()):
+        return None
+    return {**head, "facts": {TAXONOMY: selected}}
+
+
+def _duplicated(obj: Any, keys: Collection[str]) -> bool:
+    if isinstance(obj, dict):
+        return False
+    wanted = [key for key in obj if key in keys]
+    return len(wanted) != len(set(wanted))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, simdjson.Object):
+        return value.as_dict()
+    if isinstance(value, simdjson.Array):
+        return value.as_list()
+    return value
 
 
 def load_companyfacts(

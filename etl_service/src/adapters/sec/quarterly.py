@@ -40,7 +40,7 @@ from etl_service.src.adapters.sec.companyfacts import (
     Fact,
     Period,
     load_companyfacts,
-    parse_json,
+    read_companyfacts,
 )
 from etl_service.src.adapters.sec.quarters import (
     FiscalCalendar,
@@ -50,7 +50,7 @@ from etl_service.src.adapters.sec.quarters import (
     quarter_periods,
     resolve,
 )
-from etl_service.src.adapters.sec.splits import split_events, split_table
+from etl_service.src.adapters.sec.splits import RATIO_CONCEPTS, split_events, split_table
 from etl_service.src.models.records import Extracted, Rejected
 from etl_service.src.models.schemas import QUARTERLY_REPORTS, SPLIT_EVENTS, arrow_schema
 
@@ -74,6 +74,8 @@ UNITS: dict[str, frozenset[str]] = {
     BASIC_SHARES: _SHARES,
     DILUTED_SHARES: _SHARES,
 }
+CONCEPTS_READ: tuple[str, ...] = (*UNITS, *RATIO_CONCEPTS)
+"""Every us-gaap concept the quarterly rules and the split dating read."""
 
 
 def extract_quarterly(
@@ -95,7 +97,11 @@ def extract_quarterly(
         quarterly revenue or net income facts gives no rows and a warning. The company's
         stock splits come along as ``related["split_events"]``.
     """
-    doc = parse_json(companyfacts, source) if isinstance(companyfacts, bytes) else companyfacts
+    doc = (
+        read_companyfacts(companyfacts, source, CONCEPTS_READ)
+        if isinstance(companyfacts, bytes)
+        else companyfacts
+    )
     facts = load_companyfacts(doc, source, UNITS)
     splits = {SPLIT_EVENTS.name: split_table(facts.cik, split_events(facts, doc))}
     warnings = list(facts.warnings)
