@@ -22,6 +22,7 @@ class Profile:
     b5_megabytes: float
     b6_runs: int
     b7_companies: int
+    b8_megabytes: float
     b9_companies: int
     b10_rows: int
     subprocess: bool
@@ -42,6 +43,7 @@ FULL = Profile(
     b5_megabytes=150.0,
     b6_runs=3,
     b7_companies=150,
+    b8_megabytes=600.0,
     b9_companies=500,
     b10_rows=500_000,
     subprocess=True,
@@ -61,6 +63,7 @@ SMOKE = Profile(
     b5_megabytes=1.0,
     b6_runs=1,
     b7_companies=6,
+    b8_megabytes=2.0,
     b9_companies=20,
     b10_rows=2_000,
     subprocess=False,
@@ -80,6 +83,7 @@ SPARK_B3 = Profile(
     b5_megabytes=FULL.b5_megabytes,
     b6_runs=3,
     b7_companies=FULL.b7_companies,
+    b8_megabytes=FULL.b8_megabytes,
     b9_companies=FULL.b9_companies,
     b10_rows=FULL.b10_rows,
     subprocess=True,

@@ -223,7 +223,9 @@ def test_sql_constructs_the_shared_files_use_agree_on_both_engines(spark: SparkS
         "CAST(DATE '2024-03-01' - INTERVAL 1 DAY AS DATE) AS day_before, "
         "CAST(DATE '2024-03-01' AS STRING) AS day_text, "
         "LAST_DAY(MAKE_DATE(2024, QUARTER(DATE '2024-05-15') * 3, 1)) AS quarter_end, "
-        "ROUND(0.1 + 0.2, 4) AS rounded, GREATEST(1.0, NULL, 3.0) AS greatest"
+        "ROUND(0.1 + 0.2, 4) AS rounded, GREATEST(1.0, NULL, 3.0) AS greatest, "
+        "(SELECT MIN(DATE '2024-03-01' - d.days_back) FROM (VALUES (0), (1)) AS d(days_back))"
+        " AS minus_days"
     )
     engine = SparkSqlSession(spark)
     on_spark = engine.query(sql).to_pylist()
@@ -239,6 +241,7 @@ def test_sql_constructs_the_shared_files_use_agree_on_both_engines(spark: SparkS
         "day_before": date(2024, 2, 29),
         "day_text": "2024-03-01",
         "quarter_end": date(2024, 6, 30),
+        "minus_days": date(2024, 2, 29),
     }
     for row in (on_spark[0], on_duckdb[0]):
         assert {k: row[k] for k in expected} == expected

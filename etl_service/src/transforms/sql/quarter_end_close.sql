@@ -12,23 +12,32 @@ WITH wanted AS (
     FROM periods
 ),
 
+-- The 11 days a period end may take its close from, so closes are matched on equality
+-- (a hash join that reads only those days) rather than by a range per ticker.
+candidate_days AS (
+    SELECT w.ticker, w.period_end, w.period_end - d.days_back AS day
+    FROM wanted AS w
+    CROSS JOIN (
+        VALUES (0), (1), (2), (3), (4), (5), (6), (7), (8), (9), (10)
+    ) AS d(days_back)
+),
+
 in_window AS (
     SELECT
-        w.ticker,
-        w.period_end,
+        d.ticker,
+        d.period_end,
         c.date AS price_date,
         c.close AS closing_price,
         c.source AS price_source,
         c.adjusted_as_of,
         ROW_NUMBER() OVER (
-            PARTITION BY w.ticker, w.period_end
+            PARTITION BY d.ticker, d.period_end
             ORDER BY c.date DESC, c.source
         ) AS rn
-    FROM wanted AS w
+    FROM candidate_days AS d
     JOIN closes AS c
-        ON c.ticker = w.ticker
-        AND c.date <= w.period_end
-        AND c.date >= w.period_end - INTERVAL 10 DAY
+        ON c.ticker = d.ticker
+        AND c.date = d.day
 ),
 
 history AS (
