@@ -28,6 +28,31 @@ def test_clean_text_strips_footnotes_nbsp_and_whitespace() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("Apple Inc.", "Apple Inc."),
+        ("3M", "3M"),
+        (" Apple", "Apple"),
+        ("Apple ", "Apple"),
+        ("Apple  Inc.", "Apple Inc."),
+        ("Apple\tInc.", "Apple Inc."),
+        ("Apple\nInc.", "Apple Inc."),
+        ("Apple[1]", "Apple"),
+        ("Apple[A]", "Apple"),
+        ("Apple [b]", "Apple"),
+        ("Nestl\xe9", "Nestl\xe9"),
+        ("Apple\xa0Inc.", "Apple Inc."),
+        ("[note 1]", ""),
+        ("Array[idx]", "Array[idx]"),
+    ],
+)
+def test_clean_text_leaves_clean_cells_as_they_are_and_cleans_the_rest(
+    value: str, cleaned: str
+) -> None:
+    assert clean_text(value) == cleaned
+
+
+@pytest.mark.parametrize(
     ("raw", "ticker", "note"),
     [
         ("MMM", "MMM", None),

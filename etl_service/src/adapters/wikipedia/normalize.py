@@ -27,8 +27,22 @@ def clean_text(value: str | None) -> str:
     """Collapse whitespace, turn odd spaces into plain ones and strip footnote markers."""
     if not value:
         return ""
+    if _already_clean(value):  # most cells: skip the translation and both regexes
+        return value
     text = FOOTNOTE_RE.sub("", value.translate(_ODD_SPACES))
     return _SPACES_RE.sub(" ", text).strip()
+
+
+def _already_clean(value: str) -> bool:
+    """Printable ASCII with single inner spaces and no brackets: nothing to clean."""
+    return (
+        value.isascii()
+        and value.isprintable()
+        and "[" not in value
+        and "  " not in value
+        and value[0] != " "
+        and value[-1] != " "
+    )
 
 
 def cell_text(cell: html.HtmlElement) -> str:
