@@ -26,7 +26,7 @@ from etl_service.src.models.schemas import (
 from etl_service.src.transforms.former_members import build_former_members, with_former_ciks
 from etl_service.src.transforms.membership import Reference, Snapshot, build_history
 from etl_service.src.transforms.prices_pe import calendar_periods
-from etl_service.src.transforms.sql_runner import SqlSession
+from etl_service.src.transforms.sql_runner import SqlSession, sorted_by
 
 DEFAULT_HISTORY_START = date(1996, 1, 2)
 """How far back membership is rebuilt (the independent record starts there too)."""
@@ -129,9 +129,7 @@ def curate(sources: SourceTables, engine: SqlSession) -> Curated:
         "constituents": companies,
         "index_changes": changes,
         "financials": sources.financials.table,
-        "daily_closes": sources.closes.table.sort_by(
-            [("ticker", "ascending"), ("date", "ascending")]
-        ),
+        "daily_closes": sorted_by(sources.closes.table, ("ticker", "date")),
     }
     return Curated(tables, processed, rejected, warnings)
 

@@ -7,12 +7,14 @@ engine's ``SqlSession`` runs the same text over its own registered tables.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl_service.src.models.schemas import TableSpec, arrow_schema
 
@@ -69,5 +71,31 @@ def run_duckdb(
 
 def sort_by_key(spec: TableSpec, table: pa.Table) -> pa.Table:
     """``table`` cast to the canonical schema of ``spec`` and sorted by its key."""
-    ordered = table.select(spec.column_names).cast(arrow_schema(spec))
-    return ordered.sort_by([(k, "ascending") for k in spec.key])
+    return sorted_by(table.select(spec.column_names).cast(arrow_schema(spec)), spec.key)
+
+
+def sorted_by(table: pa.Table, keys: Sequence[str]) -> pa.Table:
+    """``table`` in ascending order of ``keys``; itself when it is in that order already.
+
+    A sort holds its indices and a full sorted copy next to the input; the sources produce
+    large tables (the daily closes) in key order, so checking first saves that copy.
+    """
+    if _in_order(table, keys):
+        return table
+    return table.sort_by([(k, "ascending") for k in keys])
+
+
+def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
+    """Whether every row is <= the next in ``keys`` (lexicographically, no nulls)."""
+    if table.num_rows < 2:
+        return True
+    if any(table.column(k).null_count for k in keys):
+        return False  # sort_by's null placement decides; leave it to the sort
+    pairs = [(c.slice(0, len(c) - 1), c.slice(1)) for c in map(table.column, keys)]
+    head, tail = pairs[0]
+    before_later = pc.less(head, tail)  # some key so far puts the row before the next
+    tied = pc.equal(head, tail)  # every key so far is equal
+    for head, tail in pairs[1:]:
+        before_later = pc.or_(before_later, pc.and_(tied, pc.less(head, tail)))
+        tied = pc.and_(tied, pc.equal(head, tail))
+    return bool(pc.all(pc.or_(before_later, tied)).as_py())
