@@ -46,6 +46,8 @@ class SecSettings(BaseModel):
     """Requests in flight at once; the rate limit, not this, bounds a run (8 covers 0.8 s
     of latency at 10 requests/s)."""
     bulk_path: Path | None = None  # companyfacts.zip or a folder of CIK##########.json
+    fsds_paths: tuple[Path, ...] = ()
+    """Financial Statement Data Sets quarters (folders or SEC zips) for the sec-fsds source."""
     daily_index_url: str = "https://www.sec.gov/Archives/edgar/daily-index"
     """EDGAR's daily index: which companies filed what each day (incremental runs)."""
     incremental_max_days: int = Field(default=31, ge=0)

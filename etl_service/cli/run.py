@@ -113,17 +113,17 @@ def parse_tickers(text: str) -> tuple[str, ...]:
 
 
 def financials_updates(settings: Settings, spec: str) -> dict[str, object]:
-    """The settings ``--financials`` changes: ``bulk:PATH`` reads companyfacts files."""
+    """The settings ``--financials`` changes: ``bulk:PATH`` reads companyfacts files,
+    ``fsds:PATH[,PATH...]`` Financial Statement Data Sets quarters (on Spark)."""
     kind, _, path = spec.partition(":")
     if kind == "bulk" and path:
         sec = settings.sec.model_copy(update={"bulk_path": Path(path).expanduser()})
         return {"sec": sec, "financials_source": "sec-bulk"}
-    if kind == "fsds":
-        raise ConfigError(
-            "--financials fsds: is not available in run yet; extract the quarters with "
-            "`etl-service extract fsds` (Spark)"
-        )
-    raise ConfigError(f"--financials: expected bulk:PATH, got {spec!r}")
+    quarters = tuple(Path(p.strip()).expanduser() for p in path.split(",") if p.strip())
+    if kind == "fsds" and quarters:
+        sec = settings.sec.model_copy(update={"fsds_paths": quarters})
+        return {"sec": sec, "financials_source": "sec-fsds"}
+    raise ConfigError(f"--financials: expected bulk:PATH or fsds:PATH[,PATH...], got {spec!r}")
 
 
 @click.command()
@@ -191,9 +191,10 @@ def financials_updates(settings: Settings, spec: str) -> dict[str, object]:
 @click.option(
     "--financials",
     "financials_spec",
-    metavar="bulk:PATH",
+    metavar="bulk:PATH|fsds:PATH[,PATH...]",
     help="Take financials from SEC's companyfacts.zip or a folder of CIK##########.json[.gz] "
-    "instead of the live API.",
+    "(bulk:), or from Financial Statement Data Sets quarters, folders or SEC zips, read on "
+    "Spark (fsds:), instead of the live API.",
 )
 @click.pass_obj
 def run(

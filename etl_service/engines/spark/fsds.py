@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -75,7 +75,11 @@ _DATE = r"^[0-9]{8}$"
 
 
 def read_fsds(
-    spark: SparkSession, paths: Sequence[Path], *, staging_dir: Path | None = None
+    spark: SparkSession,
+    paths: Sequence[Path],
+    *,
+    staging_dir: Path | None = None,
+    ciks: Collection[str] | None = None,
 ) -> Extracted:
     """Quarterly financials of every company in the given FSDS quarters.
 
@@ -84,6 +88,8 @@ def read_fsds(
         paths: quarter folders (sub.txt and num.txt, or .txt.gz) or SEC quarter zips.
         staging_dir: where zips are extracted (a temporary folder inside it, removed
             afterwards); on a multi-node cluster it must be readable by every executor.
+        ciks: only these companies (10-digit CIKs): their submissions and the facts of
+            those submissions; None reads every company.
 
     Returns:
         Rows in ``arrow_schema(QUARTERLY_REPORTS)`` sorted by CIK and period end, the
@@ -94,7 +100,7 @@ def read_fsds(
     with tempfile.TemporaryDirectory(prefix="fsds-", dir=staging_dir) as staging:
         quarters = [locate_quarter(Path(p), Path(staging), SUB_COLUMNS, NUM_COLUMNS) for p in paths]
         try:
-            return _extract(spark, quarters)
+            return _extract(spark, quarters, ciks)
         except spark_failures() as exc:
             given = ", ".join(str(p) for p in paths)
             raise EngineError(f"Spark failed reading {given}: {_cause(exc)}") from exc
@@ -115,9 +121,14 @@ def _cause(exc: BaseException) -> str:
     return next((line for line in reversed(lines) if not line.startswith("at ")), repr(exc))
 
 
-def _extract(spark: SparkSession, quarters: Sequence[QuarterFiles]) -> Extracted:
+def _extract(
+    spark: SparkSession, quarters: Sequence[QuarterFiles], ciks: Collection[str] | None
+) -> Extracted:
     sub = _union([_sub(spark, q) for q in quarters])
     num = _union([_num(spark, q) for q in quarters])
+    if ciks is not None:
+        sub = sub.where(sf.col("cik_n").isin(sorted({int(c) for c in ciks})))
+        num = num.join(sub.select("adsh"), on="adsh", how="left_semi")
     classified = _classify(num, sub).persist()
     try:
         facts = classified.where(sf.col("issue").isNull())

@@ -200,6 +200,18 @@ def spark_session(
         logger.info("Spark session on %s stopped", master)
 
 
+@contextmanager
+def session_for(settings: SparkSettings, app_name: str) -> Iterator[SparkSession]:
+    """The session already active in this process (left running), or a new one on
+    ``settings.master`` for the block (stopped after it)."""
+    active = _session_class().getActiveSession()
+    if active is not None:
+        yield active
+        return
+    with spark_session(settings, None, app_name) as spark:
+        yield spark
+
+
 def size_shuffle_partitions(spark: SparkSession, rows: int, pinned: int | None = None) -> int:
     """Set the session's shuffle partitions for ``rows`` input rows (``pinned`` wins).
 
