@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import Profile
-from bench.measure import Figure, Sample
+from bench.measure import Figure, Goal, Sample
 
 STAGE_TOOK = re.compile(r"^stage (\w+) took ([\d.]+)s$")
 STAGE_FILE = "etl_service/pipelines/curation_pipeline.py"
@@ -216,7 +216,7 @@ def run(profile: Profile) -> Figure:
     own = "; ".join(
         f"{h['function']} {h['own_s']} s in {h['calls']:,} calls" for h in hot["own_time"]
     )
-    return Figure(
+    figure = Figure(
         id="B6",
         title="End to end: the main job on the bundled snapshot",
         workload="503 constituents, SEC companyfacts of 2 companies, 20 daily price files and "
@@ -225,7 +225,7 @@ def run(profile: Profile) -> Figure:
         baseline=baseline,
         ratio=measured.median / baseline.median,
         ratio_means="wall time of the run / wall time of starting the CLI",
-        goal=None,
+        goal=Goal("<=", 1.6),
         details={
             "median_seconds_by_part": medians,
             "parts_by_run": parts,
@@ -241,3 +241,19 @@ def run(profile: Profile) -> Figure:
             f"Most time of their own: {own}.",
         ],
     )
+    if figure.met is False:
+        work = sum(v for k, v in medians.items() if k != "start-up")
+        figure.reason_unmet = (
+            f"The goal leaves the run {0.6 * baseline.median:.2f} s beyond a CLI start "
+            f"({baseline.median:.2f} s here); its stages and finish take {work:.2f} s. The "
+            "run reads 34 bundled member lists, 503 constituents, every price file and both "
+            "companies' facts, builds the membership history and the former members, runs "
+            "the shared SQL, checks the quality gates, and commits to SQLite and to two "
+            "Iceberg zones (a metadata write per table): the Python-level work of a complete "
+            "run. Meeting it takes a run that does only what changed: reusing the member "
+            "history and the parsed inputs of the previous run when their sources are "
+            "unchanged (their hashes are in the raw archive), and skipping the lake commits "
+            "of tables whose content hash is unchanged (the load already skips them in the "
+            "database)."
+        )
+    return figure
