@@ -53,31 +53,6 @@ def _scale_table(scales: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-OPEN_GOALS: tuple[str, ...] = (
-    "B2 (goal 1.2; 1.5 above): the P/E transform's quarter-end close lookup is a generic "
-    "range join in the shared SQL. An engine-specific lookup behind the engine interface "
-    "(DuckDB's ASOF JOIN, Spark keeping the shared SQL), guarded by a parity test on the same "
-    "data, or windows pre-filtered to the days before each period end, which both engines run.",
-    "B4 (goal 2.0; 3.0 above): the closes are materialised whole and fully sorted for the "
-    "processed zone. Streaming them into the engine per batch, sorting per ticker partition, "
-    "and writing the processed daily_closes from the engine (ORDER BY in its COPY) instead "
-    "of an Arrow copy bounds the peak near the input.",
-    "B6 (goal 1.6; report above): clean price files are now read whole with pyarrow's CSV "
-    "reader (the row path only for files with any doubt, keeping file:line reasons), which "
-    "took the ratio from 3.1 to 2.5. The largest parts left are start-up (imports) and, in "
-    "extract, parsing the 35 bundled member lists (HTML) and cleaning the page's text; "
-    "caching the parsed lists as Arrow in the package and importing the engines lazily "
-    "are what the goal takes.",
-    "B8 (goal 0.6; not measured): a full-universe rebuild from a bulk folder of 1,230 "
-    "real-shaped companyfacts files (about 4 GB). `run --financials bulk:FOLDER` exists; "
-    "B5 measures the same extraction at about 0.8 of a JSON parse on 150 MB, single-threaded. "
-    "The figure needs about 5 minutes to generate the folder, which the 25-minute budget "
-    "holds only without B3's Spark scales; spreading extraction over a process pool is what "
-    "would keep it at the goal on more cores.",
-)
-"""What issue 19 asks that this branch measures not at all or not at the new goal."""
-
-
 def results_document(
     figures: list[Figure], machine: dict[str, Any], run: dict[str, Any]
 ) -> dict[str, Any]:
@@ -150,8 +125,9 @@ def markdown(document: dict[str, Any]) -> str:
     lines.append(
         f"Met: {', '.join(met) or 'none'}. Not met: {', '.join(f['id'] for f in unmet) or 'none'}."
     )
-    lines += ["", "## Issue 19's goals not measured or not met yet, and what they take", ""]
-    lines += [f"- {item}" for item in OPEN_GOALS]
+    if unmet:
+        lines += ["", "## What the unmet goals would take", ""]
+        lines += [f"- {f['id']} ({f['goal_text']}): {f['reason_unmet']}" for f in unmet]
     if run.get("scaled_down"):
         lines += ["", "## What was scaled down, and why", ""]
         lines += [f"- {item}" for item in run["scaled_down"]]

@@ -28,7 +28,7 @@ from etl_service.src.models.schemas import CURATED_TABLES, Zone
 from etl_service.tests.pipelines.conftest import snapshot_settings
 from etl_service.tests.spark.conftest import APPLE, NVIDIA, Stages, assert_same_rows
 from etl_service.tests.support.env import cli_env
-from etl_service.tests.support.services import free_port, wait_for_port
+from etl_service.tests.support.services import free_port, stop_process, wait_for_port
 from etl_service.tests.support.spark import require_spark
 from etl_service.tests.support.tables import table_rows
 
@@ -83,15 +83,6 @@ def _spark_class() -> Path:
     return Path(pyspark.__file__).parent / "bin" / "spark-class"
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def standalone_cluster(root: Path, env: dict[str, str]) -> Iterator[Cluster]:
     """A master and one 1-core, 1 GiB worker on 127.0.0.1, both stopped afterwards."""
@@ -115,7 +106,7 @@ def standalone_cluster(root: Path, env: dict[str, str]) -> Iterator[Cluster]:
             process = subprocess.Popen(
                 [str(_spark_class()), *args], stdout=log, stderr=subprocess.STDOUT, env=env
             )
-            stack.callback(_stop, process)
+            stack.callback(stop_process, process)
             if name == "master":
                 wait_for_port(port, timeout_s=60)
                 wait_for_port(ui_port, timeout_s=60)

@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import websocket
 
+from etl_service.tests.support.services import stop_process
+
 LISTENING = re.compile(r"DevTools listening on (ws://\S+)")
 
 
@@ -147,12 +149,7 @@ def open_page(url: str, width: int = 1100, height: int = 1400) -> Iterator[Page]
         finally:
             socket.close()
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, timeout_s=10)
         log.close()
         shutil.rmtree(profile, ignore_errors=True)
 
