@@ -75,27 +75,63 @@ def sort_by_key(spec: TableSpec, table: pa.Table) -> pa.Table:
 
 
 def sorted_by(table: pa.Table, keys: Sequence[str]) -> pa.Table:
-    """``table`` in ascending order of ``keys``; itself when it is in that order already.
+    """``table`` in ascending order of ``keys``, exactly as a stable sort would give it.
 
-    A sort holds its indices and a full sorted copy next to the input; the sources produce
-    large tables (the daily closes) in key order, so checking first saves that copy.
+    A sort holds its indices and a full sorted copy next to the input. The sources produce
+    the large tables (the daily closes) ticker by ticker in date order, so a table in key
+    order is returned as it is, and one whose runs of the first key are each in order is
+    reassembled from zero-copy slices of those runs; only other tables are sorted.
     """
-    if _in_order(table, keys):
-        return table
-    return table.sort_by([(k, "ascending") for k in keys])
-
-
-def _in_order(table: pa.Table, keys: Sequence[str]) -> bool:
-    """Whether every row is <= the next in ``keys`` (lexicographically, no nulls)."""
     if table.num_rows < 2:
-        return True
-    if any(table.column(k).null_count for k in keys):
-        return False  # sort_by's null placement decides; leave it to the sort
-    pairs = [(c.slice(0, len(c) - 1), c.slice(1)) for c in map(table.column, keys)]
-    head, tail = pairs[0]
-    before_later = pc.less(head, tail)  # some key so far puts the row before the next
-    tied = pc.equal(head, tail)  # every key so far is equal
+        return table
+    if any(table.column(k).null_count for k in keys):  # sort_by places the nulls
+        return table.sort_by([(k, "ascending") for k in keys])
+    if _all(_not_after(table, keys)):
+        return table
+    regrouped = _regrouped(table, keys)
+    return table.sort_by([(k, "ascending") for k in keys]) if regrouped is None else regrouped
+
+
+MIN_RUN_ROWS = 64
+"""Runs shorter than this on average are sorted: slicing them would give many tiny chunks."""
+
+
+def _regrouped(table: pa.Table, keys: Sequence[str]) -> pa.Table | None:
+    """The runs of the first key put in its order, when each of its values is one run in
+    order of the other keys; None otherwise."""
+    first = table.column(keys[0])
+    head, tail = _pairs(first)
+    new_run = pc.not_equal(head, tail)
+    starts = pa.concat_arrays(
+        [pa.array([0], pa.uint64()), pc.add(pc.indices_nonzero(new_run), 1).cast(pa.uint64())]
+    )
+    if len(starts) * MIN_RUN_ROWS > table.num_rows:
+        return None
+    if len(keys) > 1 and not _all(pc.or_(new_run, _not_after(table, keys[1:]))):
+        return None
+    run_values = first.take(starts)
+    if pc.count_distinct(run_values).as_py() != len(starts):  # a value in several runs
+        return None
+    bounds = [*starts.to_pylist(), table.num_rows]
+    order = pc.sort_indices(run_values).to_pylist()
+    return pa.concat_tables(table.slice(bounds[i], bounds[i + 1] - bounds[i]) for i in order)
+
+
+def _pairs(column: pa.ChunkedArray) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Each row's value and the next row's (zero-copy slices)."""
+    return column.slice(0, len(column) - 1), column.slice(1)
+
+
+def _not_after(table: pa.Table, keys: Sequence[str]) -> pa.ChunkedArray:
+    """Per row but the last: whether it is <= the next row in ``keys``, lexicographically."""
+    pairs = [_pairs(table.column(k)) for k in keys]
+    before = pc.less(*pairs[0])  # some key so far puts the row before the next
+    tied = pc.equal(*pairs[0])  # every key so far is equal
     for head, tail in pairs[1:]:
-        before_later = pc.or_(before_later, pc.and_(tied, pc.less(head, tail)))
+        before = pc.or_(before, pc.and_(tied, pc.less(head, tail)))
         tied = pc.and_(tied, pc.equal(head, tail))
-    return bool(pc.all(pc.or_(before_later, tied)).as_py())
+    return pc.or_(before, tied)
+
+
+def _all(flags: pa.ChunkedArray) -> bool:
+    return bool(pc.all(flags).as_py())

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 
 import pyarrow as pa
 import pytest
 
-from etl_service.src.transforms.sql_runner import sorted_by
+from etl_service.src.transforms.sql_runner import MIN_RUN_ROWS, sorted_by
 
 pytestmark = pytest.mark.unit
 
@@ -69,3 +69,41 @@ def test_empty_and_single_row_tables_are_in_order() -> None:
     for rows in ([], IN_ORDER[:1]):
         table = closes(rows)
         assert sorted_by(table, KEYS) is table
+
+
+def _series(ticker: str, days: int, first_day: int = 1) -> list[tuple[str | None, date, float]]:
+    start = date(2024, 1, 1) + timedelta(days=first_day)
+    return [(ticker, start + timedelta(days=i), float(i)) for i in range(days)]
+
+
+def _same_as_a_sort(table: pa.Table) -> pa.Table:
+    result = sorted_by(table, KEYS)
+    assert result.to_pylist() == table.sort_by([(k, "ascending") for k in KEYS]).to_pylist()
+    return result
+
+
+def test_runs_of_tickers_each_in_date_order_are_reordered_without_copying() -> None:
+    days = MIN_RUN_ROWS + 5
+    table = closes([*_series("MSFT", days), *_series("AAPL", days), *_series("IBM", days)], 2)
+    result = _same_as_a_sort(table)
+    # zero-copy: every chunk of the result is a slice over the input's own buffers
+    inputs = {chunk.buffers()[1].address for chunk in table["close"].chunks}
+    assert {chunk.buffers()[1].address for chunk in result["close"].chunks} <= inputs
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        # a ticker in two separate runs
+        [*_series("MSFT", 70), *_series("AAPL", 70), *_series("MSFT", 70, first_day=100)],
+        # a run out of date order
+        [*_series("MSFT", 70), *_series("AAPL", 70)[::-1]],
+        # runs too short to slice
+        [*_series("MSFT", 3), *_series("AAPL", 3)],
+    ],
+    ids=["split run", "run out of order", "short runs"],
+)
+def test_other_orders_get_a_full_sort(rows: list[tuple[str | None, date, float]]) -> None:
+    table = closes(rows)
+    result = _same_as_a_sort(table)
+    assert result.column("close").num_chunks == 1  # a sort's fresh copy, not slices
