@@ -105,7 +105,7 @@ AVAILABLE_SOURCES: dict[str, str] = {
     "wikipedia": "etl_service.src.adapters.wikipedia.source:WikipediaSource",
     "sec": "etl_service.src.adapters.sec.source:SecCompanyFactsSource",
     "sec-bulk": "etl_service.src.adapters.sec.source:SecBulkSource",
-    "sec-fsds": "etl_service.src.adapters.sec.fsds_source:SecFsdsSource",
+    "sec-fsds": "etl_service.engines.spark.fsds_source:SecFsdsSource",
     "fmp": "etl_service.src.adapters.fmp.source:FmpFinancialsSource",
     "stooq": "etl_service.src.adapters.prices.source:StooqSource",
     "snapshot": "etl_service.src.adapters.snapshot_source:SnapshotSource",

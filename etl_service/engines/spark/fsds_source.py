@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from etl_service.engines.spark.session import session_for
 from etl_service.errors import ConfigError, InputError
 from etl_service.src.adapters.registry import SourceContext
 from etl_service.src.adapters.sec.companyfacts import cik10
@@ -39,11 +40,9 @@ class SecFsdsSource:
                 raise InputError("no such file or folder", source=str(quarter))
             check_quarter(quarter)
         wanted = sorted({cik10(c) for c in ciks})
-        # the spark extra; session_for raises NotInstalledError naming it when it is missing
-        from etl_service.engines.spark.session import session_for
-
+        # session_for raises NotInstalledError naming the spark extra when PySpark is missing
         with session_for(self.context.settings.spark, "etl-service-fsds") as spark:
-            from etl_service.engines.spark.fsds import read_fsds
+            from etl_service.engines.spark.fsds import read_fsds  # imports PySpark
 
             extracted = read_fsds(spark, self.paths, ciks=wanted)
         found = set(extracted.table.column("cik").to_pylist())
