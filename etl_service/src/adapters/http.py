@@ -139,11 +139,23 @@ class HttpFetcher:
         cap = min(self.settings.backoff_max_s, self.settings.backoff_base_s * 2**attempt)
         return random.uniform(0, cap)  # noqa: S311 - jitter, not cryptography
 
-    def get(self, url: str, params: dict[str, str] | None = None) -> FetchResult:
-        """Fetch ``url``; raise SourceUnavailableError after the retries are spent."""
+    def get(
+        self,
+        url: str,
+        params: dict[str, str] | None = None,
+        known: Callable[[], tuple[bytes, dict[str, str]] | None] | None = None,
+    ) -> FetchResult:
+        """Fetch ``url``; raise SourceUnavailableError after the retries are spent.
+
+        ``known`` gives a body held elsewhere and its validators (``etag``,
+        ``last-modified``), asked for only when the disk cache has none: the request is then
+        conditional, and a 304 answer returns that body.
+        """
         # The key covers the query (which may hold an API key); only its hash is stored.
         cache_key = str(httpx.URL(url, params=params))
         cached = self._cache.get(cache_key) if self.use_cache else None
+        if cached is None and self.use_cache and known is not None:
+            cached = known()
         headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
         if cached:
             if etag := cached[1].get("etag"):

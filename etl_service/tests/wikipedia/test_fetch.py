@@ -124,6 +124,45 @@ def test_conditional_request_304_is_served_from_cache_and_archived(tmp_path: Pat
     assert [e.extra["from_cache"] for e in entries if e.extra] == [False, True]
 
 
+def test_a_new_container_asks_conditionally_from_the_archived_copy(tmp_path: Path) -> None:
+    """No disk cache (a stateless run): the ETag and body come from the lake's raw archive."""
+    archive = _archive(tmp_path)
+    with replay_server() as server:
+        server.script(PATH, Reply(200, REST_LIKE, {"ETag": '"r1"'}), Reply(304, b""))
+        first = fetch_page(_fetcher(tmp_path / "first", []), server.url(PATH), archive)
+        second = fetch_page(_fetcher(tmp_path / "second", []), server.url(PATH), archive)
+        conditional = server.hits(PATH)[1].headers
+    assert conditional["If-None-Match"] == '"r1"'
+    assert "If-Modified-Since" not in conditional
+    assert (first.result.from_cache, second.result.from_cache) == (False, True)
+    assert second.body == REST_LIKE
+    assert second.revision == "1120976287"
+
+
+def test_an_archived_copy_that_fails_its_checksum_is_not_used(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    with replay_server() as server:
+        server.script(PATH, Reply(200, REST_LIKE, {"ETag": '"r1"'}))
+        first = fetch_page(_fetcher(tmp_path / "first", []), server.url(PATH), archive)
+        Path(first.archived.path).write_bytes(b"<html>damaged</html>")
+        second = fetch_page(_fetcher(tmp_path / "second", []), server.url(PATH), archive)
+        unconditional = server.hits(PATH)[1].headers
+    assert "If-None-Match" not in unconditional
+    assert second.body == REST_LIKE
+
+
+def test_an_unreadable_archive_leaves_the_request_plain(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    with replay_server() as server:
+        server.script(PATH, Reply(200, REST_LIKE, {"ETag": '"r1"'}))
+        first = fetch_page(_fetcher(tmp_path / "first", []), server.url(PATH), archive)
+        Path(first.archived.meta_path).write_text("{not json")
+        second = fetch_page(_fetcher(tmp_path / "second", []), server.url(PATH), archive)
+        plain = server.hits(PATH)[1].headers
+    assert "If-None-Match" not in plain
+    assert second.body == REST_LIKE
+
+
 def test_archive_is_generic_and_atomic(tmp_path: Path) -> None:
     fs = pafs.SubTreeFileSystem(str(tmp_path), pafs.LocalFileSystem())
     archive = RawArchive("lake/raw", fs)
