@@ -260,6 +260,9 @@ class Settings(BaseSettings):
     fmp_base_url: str = "https://financialmodelingprep.com"
     prices_url_template: str = "https://stooq.com/q/d/l/?s={symbol}&i=d"
     """Daily price CSV per ticker; ``{symbol}`` is the Stooq spelling (``brk-b.us``)."""
+    prices_since_param: str | None = "&d1={since:%Y%m%d}"
+    """Appended to the price URL to ask only for the days from ``{since}`` on (Stooq's
+    ``d1``), so a run appends new days to the stored closes; None: whole files each run."""
 
     aws_endpoint_url: str | None = None
     aws_region: str = "us-east-1"

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from etl_service import faults
 from etl_service.engines import load_engine
-from etl_service.errors import ConfigError
+from etl_service.errors import ConfigError, InputError
 from etl_service.pipelines.base_pipeline import RunContext
 from etl_service.pipelines.curation_pipeline import CurationPipeline
 from etl_service.pipelines.lake_formation_pipeline import GOVERNANCE_SINK
@@ -32,13 +34,15 @@ from etl_service.sinks.snowflake.connection import Connection, connection_for
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.files import set_input_limit
 from etl_service.src.adapters.http import build_http_client
+from etl_service.src.adapters.prices.base import CLOSES_SCHEMA
+from etl_service.src.adapters.prices.incremental import StoredCloses
 from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.sources import Sources
 from etl_service.src.db import migrate
 from etl_service.src.db.engine import check_connection, create_engine
 from etl_service.src.db.filing_cursors import DatabaseFilingState
 from etl_service.src.db.run_lock import run_lock
-from etl_service.src.models.schemas import Zone
+from etl_service.src.models.schemas import DAILY_CLOSES, Zone
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -127,7 +131,22 @@ def build_sources(
 ) -> Sources:
     """The run's sources, archiving raw payloads in the lake's raw zone."""
     archive = RawArchive(lake.fs_path(Zone.RAW), lake.fs)
-    return Sources(settings, http_client, archive, progress, filing_state)
+    return Sources(settings, http_client, archive, progress, filing_state, stored_closes(lake))
+
+
+def stored_closes(lake: Lake) -> StoredCloses:
+    """Reads the closes the lake's processed zone holds for some tickers (none before the
+    first run), for the live prices source to append new days to."""
+
+    def read(tickers: Collection[str]) -> pa.Table:
+        try:
+            table = lake.read(Zone.PROCESSED, DAILY_CLOSES.name)
+        except InputError:  # no run has written the table yet
+            return CLOSES_SCHEMA.empty_table()
+        wanted = pa.array(sorted(tickers), pa.string())
+        return table.filter(pc.is_in(table["ticker"], value_set=wanted)).cast(CLOSES_SCHEMA)
+
+    return read
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from etl_service.plugins import resolve
 from etl_service.settings import HttpSettings, Settings, SourceMode
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.http import HttpFetcher
+from etl_service.src.adapters.prices.incremental import StoredCloses
 from etl_service.src.adapters.sec.incremental import FilingState
 from etl_service.src.adapters.wikipedia import ParsedPage
 from etl_service.src.models.records import Extracted
@@ -39,6 +40,8 @@ class SourceContext:
     archive: RawArchive
     progress: Progress = no_progress
     filing_state: FilingState | None = None
+    stored_closes: StoredCloses | None = None
+    """The closes the last run stored, for appending new days (None: whole files)."""
     notes: list[str] = field(default_factory=list)
     """What the sources chose not to do and why (e.g. companies skipped as unchanged)."""
 

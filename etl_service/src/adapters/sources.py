@@ -44,6 +44,7 @@ from etl_service.src.adapters.member_lists import (
     bundled_member_lists,
     page_members,
 )
+from etl_service.src.adapters.prices.incremental import StoredCloses
 from etl_service.src.adapters.registry import (
     ConstituentsSource,
     FinancialsSource,
@@ -114,9 +115,10 @@ class Sources:
         archive: RawArchive,
         progress: Progress | None = None,
         filing_state: FilingState | None = None,
+        stored_closes: StoredCloses | None = None,
     ) -> None:
         self.context = SourceContext(
-            settings, http_client, archive, progress or no_progress, filing_state
+            settings, http_client, archive, progress or no_progress, filing_state, stored_closes
         )
         self.chains = source_chains(settings)
         self.report = SourceReport()

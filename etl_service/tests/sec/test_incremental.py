@@ -310,7 +310,13 @@ def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Pat
     ]
     assert [p for p in second_paths if "companyfacts" in p] == [_facts_path(nvidia)]
     assert len([p for p in second_paths if "daily-index" in p]) == len(days)
-    assert "1 of 2 companies fetched" in notes[-1]
+    assert any("1 of 2 companies fetched" in note for note in notes)
+    # Prices: the rerun asks each ticker only for the days from shortly before its last
+    # stored close, and appends (the replayed file repeats the stored day: nothing new).
+    price_paths = [p for p in second_paths if p.startswith("/q/d/l/")]
+    assert len(price_paths) == 2
+    assert all("&d1=20240913" in p for p in price_paths)
+    assert "prices: 2 tickers appended to their stored closes (0 new days)" in " ".join(notes)
     # Apple's reports came back from the database: the curated tables are as complete.
     assert second_rows["quarterly_reports"] == first_rows["quarterly_reports"] > 0
     assert second_rows["prices_pe"] == first_rows["prices_pe"]

@@ -175,5 +175,9 @@ class DailyCsvUrl:
             if not body.strip() or body.strip().lower().startswith("no data"):
                 raise SourceRefusedError(f"{label}: no price data for {ticker}")
             text = io.StringIO(body, newline="")
-            read_rows(text, ticker, label, f"{label} (adjusted)", validator)
+            read_rows(text, ticker, label, self.source_label(ticker), validator)
         return validator.extract()
+
+    def source_label(self, ticker: str) -> str:
+        """The ``source`` its closes of ``ticker`` carry."""
+        return f"{self.name}:{vendor_ticker(ticker, self.vendor)} (adjusted)"
