@@ -275,9 +275,8 @@ def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Pat
 
     apple, nvidia = "0000320193", "0001045810"
     with replay_server() as server, build_http_client() as client:
-        server.script(
-            "/wiki/List", Reply(200, gzip.decompress(snapshot.WIKIPEDIA_PAGE.read_bytes()))
-        )
+        page = gzip.decompress(snapshot.WIKIPEDIA_PAGE.read_bytes())
+        server.script("/wiki/List", Reply(200, page, {"ETag": '"w1"'}), Reply(304, b""))
         for cik in (apple, nvidia):
             facts = gzip.decompress((snapshot.SEC_COMPANYFACTS / f"CIK{cik}.json.gz").read_bytes())
             server.script(_facts_path(cik), Reply(200, facts))
@@ -311,6 +310,7 @@ def test_a_live_pipeline_rerun_fetches_only_the_company_that_filed(tmp_path: Pat
     assert [p for p in second_paths if "companyfacts" in p] == [_facts_path(nvidia)]
     assert len([p for p in second_paths if "daily-index" in p]) == len(days)
     assert any("1 of 2 companies fetched" in note for note in notes)
+    assert any("constituents: the page is unchanged" in note for note in notes)
     # Prices: the rerun asks each ticker only for the days from shortly before its last
     # stored close, and appends (the replayed file repeats the stored day: nothing new).
     price_paths = [p for p in second_paths if p.startswith("/q/d/l/")]

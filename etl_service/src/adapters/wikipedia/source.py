@@ -22,4 +22,9 @@ class WikipediaSource:
     def constituents(self) -> ParsedPage:
         url = self.context.settings.wikipedia_url
         page = fetch_page(self.context.fetcher(probe=True), url, self.context.archive)
+        if page.result.from_cache:
+            self.context.notes.append(
+                f"constituents: the page is unchanged (revision {page.revision or 'unknown'}, "
+                "HTTP 304); parsed from the stored copy"
+            )
         return parse_page(page.body, url)
