@@ -27,6 +27,7 @@ from etl_service.cli import main
 from etl_service.errors import ConfigError
 from etl_service.settings import BucketSettings, CatalogSettings, Settings
 from etl_service.src.models.schemas import CURATED_TABLES
+from etl_service.tests.aws.lake_formation_support import aws_env
 from etl_service.tests.pipelines.conftest import run_cli, snapshot_settings
 from etl_service.tests.support.env import cli_env
 from etl_service.tests.support.services import MotoServer
@@ -115,24 +116,11 @@ def glue_lake(moto: MotoServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         )
     )
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in _aws_env(settings).items():
+        for key, value in (cli_env(settings) | aws_env(settings)).items():
             patch.setenv(key, value)
         assert main(["lake", "setup"]) == 0
         assert run_cli(settings) == 0
         yield settings
-
-
-def _aws_env(settings: Settings) -> dict[str, str]:
-    assert settings.aws_access_key_id
-    assert settings.aws_secret_access_key
-    return cli_env(settings) | {
-        "ETL_CATALOG__TYPE": settings.catalog.type,
-        "ETL_CATALOG__NAMESPACE": settings.catalog.namespace,
-        "ETL_AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
-        "ETL_AWS_REGION": settings.aws_region,
-        "ETL_AWS_ACCESS_KEY_ID": settings.aws_access_key_id.get_secret_value(),
-        "ETL_AWS_SECRET_ACCESS_KEY": settings.aws_secret_access_key.get_secret_value(),
-    }
 
 
 def test_a_run_writes_iceberg_tables_registered_in_glue(
@@ -160,7 +148,7 @@ def test_the_glue_lake_lists_its_tables_and_its_bucket_is_set_up(
     bucket = glue_lake.lake_uri.removeprefix("s3://").split("/")[0]
     assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
     with pytest.MonkeyPatch.context() as patch:
-        for key, value in _aws_env(glue_lake).items():
+        for key, value in (cli_env(glue_lake) | aws_env(glue_lake)).items():
             patch.setenv(key, value)
         capsys.readouterr()
         assert main(["lake", "tables", "--format", "json"]) == 0
