@@ -16,7 +16,7 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -123,15 +123,22 @@ class RawArchive:
 
     def entries(self, source: str) -> list[ArchivedPayload]:
         """All complete entries of ``source``, oldest first."""
+        return [self._load_entry(path) for path in self._meta_paths(source)]
+
+    def newest_first(self, source: str) -> Iterator[ArchivedPayload]:
+        """The complete entries of ``source``, newest first, each read only when reached."""
+        return (self._load_entry(path) for path in reversed(self._meta_paths(source)))
+
+    def _meta_paths(self, source: str) -> list[str]:
+        """The metadata files of ``source``, in time order (their names start with it)."""
         selector = pafs.FileSelector(
             f"{self.base_path}/{source}", recursive=True, allow_not_found=True
         )
-        metas = sorted(
+        return sorted(
             info.path
             for info in self.filesystem.get_file_info(selector)
             if info.type == pafs.FileType.File and info.path.endswith(_META_SUFFIX)
         )
-        return [self._load_entry(path) for path in metas]
 
     def _load_entry(self, meta_path: str) -> ArchivedPayload:
         meta = json.loads(self.read(meta_path))

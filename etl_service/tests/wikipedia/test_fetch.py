@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -180,3 +181,18 @@ def test_archive_is_generic_and_atomic(tmp_path: Path) -> None:
         archive.put("sec", b"x", url="u", fetched_at=datetime(2024, 1, 1))
     with pytest.raises(ValueError, match="archive source"):
         archive.put("../etc", b"x", url="u", fetched_at=when)
+
+
+def test_newest_first_reads_each_entry_only_when_reached(tmp_path: Path) -> None:
+    archive = _archive(tmp_path)
+    days = [datetime(2024, 10, d, tzinfo=UTC) for d in (9, 11, 10)]
+    for day in days:
+        archive.put("wikipedia", day.isoformat().encode(), url="u", fetched_at=day)
+    newest = archive.newest_first("wikipedia")
+    first = next(newest)
+    assert first.fetched_at == max(days)
+    # the older entries are read only if asked for: damage one, and the first was unaffected
+    Path(archive.entries("wikipedia")[0].meta_path).write_text("{not json")
+    assert [e.fetched_at for e in [first, next(newest)]] == [days[1], days[2]]
+    with pytest.raises(json.JSONDecodeError):
+        next(newest)

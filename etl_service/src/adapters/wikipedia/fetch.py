@@ -77,7 +77,7 @@ def archived_validators(archive: RawArchive, url: str) -> tuple[bytes, dict[str,
 
 
 def _newest_validators(archive: RawArchive, url: str) -> tuple[bytes, dict[str, str]] | None:
-    for entry in reversed(archive.entries(ARCHIVE_SOURCE)):
+    for entry in archive.newest_first(ARCHIVE_SOURCE):  # one metadata read per entry reached
         extra = entry.extra or {}
         if entry.url != url or not extra.get("etag"):
             continue
