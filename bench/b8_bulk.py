@@ -9,16 +9,14 @@ untimed first (page cache, imports), then interleaved.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
 import httpx
 
-from bench.b5_sec import parse_all
-from bench.companyfacts import write_folder
+from bench.b5_sec import time_folder
 from bench.config import Profile
-from bench.measure import Figure, Goal, Sample, timed
+from bench.measure import Figure, Goal, Sample
 from etl_service.settings import Settings
 from etl_service.src.adapters.archive import RawArchive
 from etl_service.src.adapters.registry import SourceContext
@@ -37,26 +35,16 @@ def rebuild(folder: Path, ciks: list[str]) -> int:
 
 def run(profile: Profile, workdir: Path) -> Figure:
     """Measure B8 on about ``profile.b8_megabytes`` MB of generated companyfacts."""
-    folder = workdir / "bulk"
-    paths = write_folder(folder, profile.b8_megabytes, seed=8)
-    try:
-        ciks = [p.name.removeprefix("CIK").removesuffix(".json") for p in paths]
-        megabytes = sum(p.stat().st_size for p in paths) / 1e6
-        rows = rebuild(folder, ciks)
-        parse_all(paths)
-        parse_s, rebuild_s = [], []
-        for _ in range(profile.runs):
-            parse_s.append(timed(lambda: parse_all(paths)))
-            rebuild_s.append(timed(lambda: rebuild(folder, ciks)))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    times = time_folder(workdir / "bulk", profile.b8_megabytes, profile.runs, rebuild, seed=8)
+    megabytes, rows, paths_count = times.megabytes, times.rows, times.files
+    rebuild_s, parse_s = times.work_s, times.parse_s
     measured = Sample("sec-bulk source, every CIK", "MB/s", [megabytes / s for s in rebuild_s])
     baseline = Sample("read + json.loads", "MB/s", [megabytes / s for s in parse_s])
     return Figure(
         id="B8",
         title="Full-universe financials rebuild from a bulk folder",
         workload=(
-            f"{len(paths)} real-shaped companyfacts files, {megabytes:,.1f} MB, "
+            f"{paths_count} real-shaped companyfacts files, {megabytes:,.1f} MB, "
             f"{rows:,} quarterly rows"
         ),
         measured=measured,
@@ -64,7 +52,7 @@ def run(profile: Profile, workdir: Path) -> Figure:
         ratio=measured.median / baseline.median,
         ratio_means="rebuild throughput / JSON parse throughput of the same bytes",
         goal=Goal(">=", 0.6),
-        details={"files": len(paths), "megabytes": megabytes, "quarterly_rows": rows},
+        details={"files": paths_count, "megabytes": megabytes, "quarterly_rows": rows},
         notes=[
             f"The full universe is about {FULL_UNIVERSE_FILES:,} files (4 GB); both sides "
             "read file by file, so throughput does not depend on the folder's size.",
