@@ -132,11 +132,20 @@ def test_a_truncated_body_is_refused_with_the_full_parse_s_message() -> None:
     assert "malformed JSON" in message
 
 
-def test_threads_each_read_with_their_own_parser() -> None:
+def test_threads_each_read_with_their_own_parser(monkeypatch: pytest.MonkeyPatch) -> None:
     from concurrent.futures import ThreadPoolExecutor
+
+    from etl_service.src.adapters.sec import companyfacts
 
     data = gzip.decompress(REAL[0].read_bytes())
     expected = read_companyfacts(data, SOURCE, CONCEPTS_READ)
+
+    def no_fallback(data: bytes, source: str) -> None:
+        raise AssertionError("fell back to the full parse (a parser shared between threads)")
+
+    # a parser shared between threads refuses a second document while the first is in use;
+    # the fallback would hide that, so here it fails the test instead
+    monkeypatch.setattr(companyfacts, "parse_json", no_fallback)
     with ThreadPoolExecutor(4) as pool:
-        docs = list(pool.map(lambda _: read_companyfacts(data, SOURCE, CONCEPTS_READ), range(8)))
+        docs = list(pool.map(lambda _: read_companyfacts(data, SOURCE, CONCEPTS_READ), range(16)))
     assert all(doc == expected for doc in docs)
